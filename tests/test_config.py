@@ -1,0 +1,75 @@
+"""Settings: env vars with the VOICEBOT_ prefix, readable errors, secrets never shown."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from voicebot.cli import main
+from voicebot.config import load_settings
+from voicebot.errors import ConfigError
+from voicebot.logs import RedactSecrets
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+def test_env_var_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICEBOT_WORKERS", "3")
+    monkeypatch.setenv("VOICEBOT_DEVICE", "cpu")
+    settings = load_settings()
+    assert settings.workers == 3
+    assert settings.device == "cpu"
+
+
+def test_wrong_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICEBOT_WORKERS", "lots")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert "VOICEBOT_WORKERS" in message
+    assert "lots" in message
+    assert "\n" not in message
+
+
+def test_bad_device_lists_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICEBOT_DEVICE", "tpu")
+    with pytest.raises(ConfigError, match=r"VOICEBOT_DEVICE.*'auto'.*'cpu'.*'cuda'"):
+        load_settings()
+
+
+def test_dotenv_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("VOICEBOT_MAX_CHARS=42\n", encoding="utf-8")
+    assert load_settings().max_chars == 42
+
+
+def test_token_never_in_repr_or_logs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("VOICEBOT_DISCORD_TOKEN", TOKEN)
+    settings = load_settings()
+    assert settings.token == TOKEN
+    assert TOKEN not in repr(settings)
+    logger = logging.getLogger("test.redact")
+    logger.addFilter(RedactSecrets([TOKEN]))
+    with caplog.at_level(logging.INFO):
+        logger.info("logging in with %s", TOKEN)
+    assert TOKEN not in caplog.text
+    assert "[REDACTED]" in caplog.text
+
+
+def test_token_shaped_text_is_redacted_without_being_configured(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.redact.shape")
+    logger.addFilter(RedactSecrets())
+    with caplog.at_level(logging.INFO):
+        logger.info("oops: %s", TOKEN)
+    assert TOKEN not in caplog.text
+
+
+def test_cli_config_error_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("VOICEBOT_TORCH_THREADS", "-1")
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "VOICEBOT_TORCH_THREADS" in out
+    assert "Traceback" not in out

@@ -1,0 +1,215 @@
+"""``voicebot doctor``: what a self-hoster needs to know before running the bot.
+
+Each check returns a :class:`Check`; a failed one carries a hint saying what to do. The
+Discord token is only ever reported as set or not set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicebot.config import ENV_PREFIX, Settings, load_settings
+from voicebot.errors import ConfigError
+
+__all__ = ["Check", "register", "run_checks"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool
+    detail: str
+    hint: str = ""
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_versions(settings: Settings) -> list[Check]:
+    """Python and the packages voicebot depends on."""
+    checks = [Check("python", True, platform.python_version())]
+    for dist, why in (
+        ("torch", "runs the voice model"),
+        ("discord.py", "talks to Discord"),
+        ("PyNaCl", "encrypts voice packets"),
+        ("davey", "Discord's DAVE end-to-end voice encryption"),
+        ("av", "encodes Opus"),
+        ("pyopenjtalk-plus", "reads Japanese text"),
+        ("safetensors", "reads voice files"),
+        ("aiosqlite", "stores settings"),
+    ):
+        version = _version(dist)
+        hint = "" if version else f"install it ({why}): pip install -e ."
+        checks.append(Check(dist, version is not None, version or "missing", hint))
+    return checks
+
+
+def check_torch(settings: Settings) -> list[Check]:
+    """Which device the model will run on, and with how many threads."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    threads = settings.torch_threads or torch.get_num_threads()
+    detail = f"device={settings.device} cuda={'yes: ' + torch.cuda.get_device_name(0) if cuda else 'no'}"
+    checks = [Check("torch device", True, detail), Check("torch threads", True, f"{threads} per worker")]
+    if settings.device == "cuda" and not cuda:
+        checks[0] = Check(
+            "torch device",
+            False,
+            detail,
+            f"{ENV_PREFIX}DEVICE=cuda but no GPU is visible: set it to auto or cpu",
+        )
+    cores = os.cpu_count() or 1
+    if settings.workers * threads > cores * 2:
+        checks.append(
+            Check(
+                "cpu budget",
+                False,
+                f"{settings.workers} workers x {threads} threads on {cores} cores",
+                f"oversubscribed: lower {ENV_PREFIX}WORKERS or {ENV_PREFIX}TORCH_THREADS",
+            )
+        )
+    return checks
+
+
+def check_opus(settings: Settings) -> list[Check]:
+    """PyAV bundles libopus; the bot hands Discord pre-encoded Opus."""
+    try:
+        import av
+
+        av.codec.Codec("libopus", "w")
+    except Exception as exc:  # any failure here means no encoder, whatever its type
+        return [Check("opus encoder", False, str(exc), "reinstall PyAV: pip install --force-reinstall av")]
+    return [Check("opus encoder", True, "libopus (bundled with PyAV)")]
+
+
+def check_dictionary(settings: Settings) -> list[Check]:
+    """pyopenjtalk-plus ships its dictionary; plain pyopenjtalk would download it."""
+    try:
+        import pyopenjtalk
+
+        dict_dir = Path(
+            pyopenjtalk.OPEN_JTALK_DICT_DIR.decode()
+            if isinstance(pyopenjtalk.OPEN_JTALK_DICT_DIR, bytes)
+            else pyopenjtalk.OPEN_JTALK_DICT_DIR
+        )
+    except Exception as exc:  # import errors and missing attributes alike
+        return [Check("open jtalk dictionary", False, str(exc), "pip install pyopenjtalk-plus")]
+    if not (dict_dir / "sys.dic").exists():
+        return [
+            Check(
+                "open jtalk dictionary",
+                False,
+                f"not found at {dict_dir}",
+                "uninstall plain pyopenjtalk and install pyopenjtalk-plus, which bundles it",
+            )
+        ]
+    return [Check("open jtalk dictionary", True, str(dict_dir))]
+
+
+def check_models(settings: Settings) -> list[Check]:
+    """Voice files in the models directory."""
+    models = settings.models_dir
+    if not models.is_dir():
+        return [
+            Check("models", False, f"{models} does not exist", f"create it or set {ENV_PREFIX}MODELS_DIR")
+        ]
+    files = sorted(p.name for p in models.glob("*.safetensors"))
+    if not files:
+        return [
+            Check("models", False, f"no *.safetensors in {models}", "only the Open JTalk voice will speak")
+        ]
+    return [Check("models", True, ", ".join(files))]
+
+
+def check_data_dir(settings: Settings) -> list[Check]:
+    """The data directory holds the settings database; it must be writable."""
+    data = settings.data_dir
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        probe = data / ".doctor-probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        return [
+            Check(
+                "data dir", False, f"{data}: {exc.strerror}", f"make it writable or set {ENV_PREFIX}DATA_DIR"
+            )
+        ]
+    return [Check("data dir", True, f"{data} (writable)")]
+
+
+def check_token(settings: Settings) -> list[Check]:
+    """Whether a Discord token is configured; its value is never shown."""
+    if settings.token:
+        return [Check("discord token", True, "set")]
+    return [
+        Check(
+            "discord token",
+            False,
+            "not set",
+            f"put {ENV_PREFIX}DISCORD_TOKEN=... in .env (needed by `voicebot run` only)",
+        )
+    ]
+
+
+CHECKS: list[Callable[[Settings], list[Check]]] = [
+    check_versions,
+    check_torch,
+    check_opus,
+    check_dictionary,
+    check_models,
+    check_data_dir,
+    check_token,
+]
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Run every check; a check that crashes is reported as a failed line, never raised."""
+    results: list[Check] = []
+    for check in CHECKS:
+        try:
+            results.extend(check(settings))
+        except Exception as exc:  # the doctor must report, not crash
+            results.append(Check(check.__name__.removeprefix("check_"), False, f"check failed: {exc!r}"))
+    return results
+
+
+def _main(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"[FAIL] settings: {exc}")
+        return 1
+    results = run_checks(settings)
+    width = max(len(c.name) for c in results)
+    for c in results:
+        print(f"[{' ok ' if c.ok else 'FAIL'}] {c.name:<{width}}  {c.detail}")
+        if c.hint:
+            print(f"       {'':<{width}}  -> {c.hint}")
+    failed = [c for c in results if not c.ok]
+    print(f"\n{len(results) - len(failed)} ok, {len(failed)} to look at")
+    return 1 if failed else 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``doctor`` subcommand."""
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check the installation, settings, models and token",
+        description="Report versions, torch device and threads, Opus, the Open JTalk dictionary, "
+        "voice files, the data directory and whether a Discord token is set (never its value).",
+    )
+    parser.set_defaults(func=_main)

@@ -1,0 +1,91 @@
+"""Settings, read from ``VOICEBOT_*`` environment variables and a ``.env`` file.
+
+Every field is documented in ``.env.example``; keep the two in step. A wrong value never
+produces a pydantic traceback at the edges: :func:`load_settings` turns it into one
+:class:`~voicebot.errors.ConfigError` line per problem, naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from voicebot.errors import ConfigError
+
+__all__ = ["ENV_PREFIX", "Settings", "get_settings", "load_settings"]
+
+ENV_PREFIX = "VOICEBOT_"
+
+
+def _default_workers() -> int:
+    """One worker per two cores, at least one: each worker also gets torch threads."""
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
+class Settings(BaseSettings):
+    """All of voicebot's settings. Field ``foo`` is read from ``VOICEBOT_FOO``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- general -------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    models_dir: Path = Path("models")
+    data_dir: Path = Path("data")
+
+    # --- Discord -------------------------------------------------------------------------
+    discord_token: SecretStr | None = None
+    admin_role: str | None = None
+    dev_guild_id: int | None = None
+    shard_count: int | None = Field(default=None, ge=1)
+    plugins_dir: Path = Path("plugins")
+    plugins_disabled: list[str] = Field(default_factory=list)
+
+    # --- engine --------------------------------------------------------------------------
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    workers: int = Field(default_factory=_default_workers, ge=1, le=64)
+    torch_threads: int = Field(default=0, ge=0, le=256)
+    compile: bool = True
+    default_voice: str = "default"
+
+    # --- limits --------------------------------------------------------------------------
+    max_chars: int = Field(default=200, ge=1, le=5000)
+
+    @property
+    def token(self) -> str | None:
+        """The Discord token in clear text, for the one place that needs it (login)."""
+        return self.discord_token.get_secret_value() if self.discord_token else None
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "?"
+        value = item.get("input")
+        shown = "" if isinstance(value, dict) or "token" in field else f" (got {value!r})"
+        lines.append(f"{ENV_PREFIX}{field.upper()}: {item['msg']}{shown}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and ``.env``; raise :class:`ConfigError` if wrong."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(f"invalid setting: {_describe(exc)}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
