@@ -1,0 +1,1 @@
+"""Benchmarks behind ``voicebot bench``: one module per target (frontend, model, engine)."""
