@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     shard_count: int | None = Field(default=None, ge=1)
     plugins_dir: Path = Path("plugins")
     plugins_disabled: list[str] = Field(default_factory=list)
+    idle_timeout: float = Field(default=300.0, ge=5.0)
+    max_upload_mb: int = Field(default=100, ge=1, le=2000)
 
     # --- engine --------------------------------------------------------------------------
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -60,6 +62,9 @@ class Settings(BaseSettings):
 
     # --- limits --------------------------------------------------------------------------
     max_chars: int = Field(default=200, ge=1, le=5000)
+    max_queue: int = Field(default=20, ge=1, le=1000)
+    rate_limit_count: int = Field(default=5, ge=1)
+    rate_limit_seconds: float = Field(default=10.0, gt=0)
 
     @property
     def token(self) -> str | None:
