@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     torch_threads: int = Field(default=0, ge=0, le=256)
     compile: bool = True
     default_voice: str = "default"
+    engine_queue: int = Field(default=64, ge=1, le=10_000)
+    synthesis_timeout: float = Field(default=30.0, gt=0)
+    phrase_cache_mb: int = Field(default=32, ge=0, le=4096)
 
     # --- limits --------------------------------------------------------------------------
     max_chars: int = Field(default=200, ge=1, le=5000)
