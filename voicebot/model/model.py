@@ -1,0 +1,341 @@
+"""MS-iSTFT-ET2: EfficientTTS 2 acoustic model with an iSTFT waveform decoder, end to end."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from voicebot.model.aligner import Boundaries, DifferentiableAligner
+from voicebot.model.config import ModelConfig
+from voicebot.model.duration import AlignmentPredictor, alignment_targets, boundaries_from_log_durations
+from voicebot.model.errors import ModelInputError
+from voicebot.model.layers import sequence_mask
+from voicebot.model.synthesis import FrameSynthesizer
+from voicebot.model.text_encoder import TextEncoder
+from voicebot.model.vae import PosteriorEncoder, gaussian_kl
+
+__all__ = ["ET2Model", "TrainOutput"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainOutput:
+    """What :meth:`ET2Model.forward_train` returns.
+
+    Attributes:
+        audio_hat: (B, 1, segment_frames * hop_length) decoded random segments.
+        slice_starts: (B,) first frame of each segment; cut the real audio at
+            ``slice_starts * hop_length`` for the mel / GAN losses.
+        losses: model-internal scalar losses, with suggested weights (the trainer adds mel L1
+            about 45, LSGAN and feature matching):
+
+            - ``kl_z1``: KL(q(z1 | spec) || p(z1 | aligned text)), weight 1.0. Also trains the
+              text encoder, the aligner and the hybrid attention.
+            - ``kl_z2``: KL(q(z2 | spec, z1) || p(z2 | z1)), weight 1.0.
+            - ``duration_mse``: alignment predictor regression on log(1 + frames), weight 1.0.
+            - ``duration_kl``: alignment predictor KL per token, weight 0.1 to 1.0.
+    """
+
+    audio_hat: Tensor
+    slice_starts: Tensor
+    losses: dict[str, Tensor]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The eager part of inference: everything with data-dependent sizes."""
+
+    text_h: Tensor
+    text_mask: Tensor
+    bounds: Boundaries
+    frame_lengths: Tensor
+    frame_mask: Tensor
+    noise1: Tensor
+    noise2: Tensor
+    speaker: Tensor
+
+
+class ET2Model(nn.Module):
+    """The voice model.
+
+    Args:
+        config: hyperparameters (:meth:`ModelConfig.small` is the default preset).
+        n_symbols: size of the phoneme symbol table (id 0 is padding).
+        n_speakers: number of speakers (1 works).
+        training: also build the training-only parts (aligner, posterior encoder). A voice file
+            holds exactly the state dict of ``ET2Model(..., training=False)``.
+
+    Inference runs in ``eval()`` mode; call :meth:`compile_synthesizer` once to speed it up.
+    """
+
+    def __init__(
+        self, config: ModelConfig, n_symbols: int, n_speakers: int = 1, training: bool = False
+    ) -> None:
+        super().__init__()
+        if n_symbols < 2 or n_speakers < 1:
+            raise ModelInputError(f"need at least 2 symbols and 1 speaker (got {n_symbols}, {n_speakers})")
+        self.config = config
+        self.n_symbols = n_symbols
+        self.n_speakers = n_speakers
+        self.has_training_modules = training
+        hidden = config.hidden_channels
+        self.speaker_embedding = nn.Embedding(n_speakers, config.speaker_channels)
+        self.text_encoder = TextEncoder(
+            n_symbols,
+            hidden,
+            config.text_conv_layers,
+            config.text_attention_layers,
+            config.attention_heads,
+            config.kernel_size,
+            config.dropout,
+        )
+        self.alignment_predictor = AlignmentPredictor(
+            hidden,
+            config.duration_latent,
+            config.duration_layers,
+            config.kernel_size,
+            config.dropout,
+            config.speaker_channels,
+        )
+        self.synthesizer = FrameSynthesizer(config)
+        self.aligner: DifferentiableAligner | None = None
+        self.posterior: PosteriorEncoder | None = None
+        if training:
+            self.aligner = DifferentiableAligner(
+                config.n_mels, hidden, config.aligner_layers, config.kernel_size, config.aligner_sigma
+            )
+            self.posterior = PosteriorEncoder(
+                config.n_fft // 2 + 1,
+                hidden,
+                config.latent_channels,
+                config.posterior_layers,
+                config.kernel_size,
+                config.speaker_channels,
+            )
+        self._synthesize: Callable[..., Tensor] = self.synthesizer
+
+    # --- introspection ------------------------------------------------------------------------
+
+    @staticmethod
+    def symbol_embedding_keys() -> list[str]:
+        """State-dict keys whose first dimension indexes symbols."""
+        return ["text_encoder.embedding.weight"]
+
+    @staticmethod
+    def speaker_embedding_keys() -> list[str]:
+        """State-dict keys whose first dimension indexes speakers."""
+        return ["speaker_embedding.weight"]
+
+    @property
+    def receptive_field(self) -> int:
+        """Frames of context on each side that make chunked decoding equal whole decoding."""
+        return self.synthesizer.receptive_field
+
+    def compile_synthesizer(self, **options: object) -> None:
+        """Compile the frame-level part with ``torch.compile(dynamic=True)``.
+
+        The compiled copy is kept outside the module tree, so the state dict keeps its keys.
+        The first calls are slow (compilation); later ones of any length are fast.
+        """
+        compiled = torch.compile(self.synthesizer, dynamic=True, **options)  # type: ignore[arg-type]
+        object.__setattr__(self, "_synthesize", compiled)
+        _log.info("frame synthesizer will be compiled on first use")
+
+    # --- inference ----------------------------------------------------------------------------
+
+    def _check(self, ids: Tensor, id_lengths: Tensor, speakers: Tensor, length_scale: float) -> None:
+        if ids.dim() != 2 or id_lengths.shape != ids.shape[:1] or speakers.shape != ids.shape[:1]:
+            raise ModelInputError(
+                f"expected ids (B, T), id_lengths (B,), speakers (B,); got {tuple(ids.shape)}, "
+                f"{tuple(id_lengths.shape)}, {tuple(speakers.shape)}"
+            )
+        if ids.numel() == 0 or int(id_lengths.min()) < 1 or int(id_lengths.max()) > ids.size(1):
+            raise ModelInputError("every item needs between 1 and T symbol ids: check id_lengths")
+        if int(ids.min()) < 0 or int(ids.max()) >= self.n_symbols:
+            raise ModelInputError(
+                f"symbol id {int(ids.max())} is outside this voice's table of {self.n_symbols} symbols: "
+                "the voice was trained with another symbol table; update the voice or the frontend"
+            )
+        if int(speakers.min()) < 0 or int(speakers.max()) >= self.n_speakers:
+            raise ModelInputError(
+                f"speaker {int(speakers.max())} does not exist: this voice has {self.n_speakers} speaker(s)"
+            )
+        if not length_scale > 0:
+            raise ModelInputError(f"length_scale must be positive (got {length_scale})")
+
+    def _plan(
+        self,
+        ids: Tensor,
+        id_lengths: Tensor,
+        speakers: Tensor,
+        length_scale: float,
+        noise_scale: float,
+        noise_scale_dur: float,
+        generator: torch.Generator | None,
+    ) -> _Plan:
+        self._check(ids, id_lengths, speakers, length_scale)
+        device = ids.device
+        text_mask = sequence_mask(id_lengths, ids.size(1))
+        speaker = self.speaker_embedding(speakers)
+        text_h = self.text_encoder(ids, text_mask)
+        batch, tokens = ids.shape
+        duration_noise = torch.randn(
+            batch, self.config.duration_latent, tokens, generator=generator, device=device
+        )
+        log_durations = self.alignment_predictor.sample(
+            text_h, text_mask, speaker, duration_noise * noise_scale_dur
+        )
+        bounds = boundaries_from_log_durations(log_durations, text_mask, length_scale)
+        frame_lengths = bounds.b[:, -1].ceil().long().clamp_min(1)
+        frames = int(frame_lengths.max())
+        shape = (batch, self.config.latent_channels, frames)
+        noise1 = torch.randn(shape, generator=generator, device=device) * noise_scale
+        noise2 = torch.randn(shape, generator=generator, device=device) * noise_scale
+        frame_mask = sequence_mask(frame_lengths, frames)
+        return _Plan(text_h, text_mask, bounds, frame_lengths, frame_mask, noise1, noise2, speaker)
+
+    def _decode_span(self, plan: _Plan, start: int, end: int) -> Tensor:
+        """Audio (B, (end - start) * hop) of frames [start, end) of the plan."""
+        positions = torch.arange(start, end, device=plan.frame_mask.device)
+        return self._synthesize(
+            plan.text_h,
+            plan.text_mask,
+            *plan.bounds,
+            positions,
+            plan.frame_mask[..., start:end],
+            plan.noise1[..., start:end],
+            plan.noise2[..., start:end],
+            plan.speaker,
+        )
+
+    @torch.inference_mode()
+    def infer(
+        self,
+        ids: Tensor,
+        id_lengths: Tensor,
+        speakers: Tensor,
+        length_scale: float = 1.0,
+        noise_scale: float = 0.667,
+        noise_scale_dur: float = 0.8,
+        generator: torch.Generator | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """Synthesize a padded batch.
+
+        Args:
+            ids: (B, T) symbol ids, zero-padded. id_lengths: (B,). speakers: (B,) speaker indices.
+            length_scale: speaking time factor (2.0 is half as fast). noise_scale: prior noise.
+            noise_scale_dur: alignment predictor noise. generator: for reproducible noise.
+
+        Returns: audio (B, S) float32, zero after each item's end, and audio_lengths (B,) in samples.
+        """
+        plan = self._plan(ids, id_lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator)
+        audio = self._decode_span(plan, 0, plan.frame_mask.size(-1)).float()
+        audio_lengths = plan.frame_lengths * self.config.hop_length
+        samples = torch.arange(audio.size(1), device=audio.device)
+        return audio * (samples[None, :] < audio_lengths[:, None]), audio_lengths
+
+    @torch.inference_mode()
+    def infer_chunks(
+        self,
+        ids: Tensor,
+        speakers: Tensor,
+        length_scale: float = 1.0,
+        noise_scale: float = 0.667,
+        noise_scale_dur: float = 0.8,
+        chunk_frames: int = 128,
+        first_chunk_frames: int = 16,
+        generator: torch.Generator | None = None,
+    ) -> Iterator[Tensor]:
+        """Synthesize one sentence in chunks, the first one small for low latency.
+
+        The alignment and the noise are computed for the whole sentence first; each chunk is
+        decoded with :attr:`receptive_field` frames of context on each side, then trimmed, so the
+        concatenation equals :meth:`infer` with the same noise.
+
+        Args: ids (1, T), speakers (1,); the rest as :meth:`infer`; chunk sizes in frames.
+        Yields: Tensor of shape (S_i,), float32.
+        """
+        if ids.dim() != 2 or ids.size(0) != 1:
+            raise ModelInputError(
+                f"infer_chunks takes one sentence, ids of shape (1, T); got {tuple(ids.shape)}"
+            )
+        if chunk_frames < 1 or first_chunk_frames < 1:
+            raise ModelInputError("chunk_frames and first_chunk_frames must be at least 1")
+        lengths = torch.full((1,), ids.size(1), device=ids.device, dtype=torch.long)
+        plan = self._plan(ids, lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator)
+        total = plan.frame_mask.size(-1)
+        context = self.receptive_field
+        hop = self.config.hop_length
+        start, size = 0, first_chunk_frames
+        while start < total:
+            end = min(start + size, total)
+            lo, hi = max(0, start - context), min(total, end + context)
+            audio = self._decode_span(plan, lo, hi)
+            yield audio[0, (start - lo) * hop : (end - lo) * hop].float()
+            start, size = end, chunk_frames
+
+    # --- training -----------------------------------------------------------------------------
+
+    def forward_train(
+        self,
+        ids: Tensor,
+        id_lengths: Tensor,
+        spec: Tensor,
+        mel: Tensor,
+        spec_lengths: Tensor,
+        speakers: Tensor,
+        segment_frames: int,
+    ) -> TrainOutput:
+        """Training forward pass on a padded batch.
+
+        Args:
+            ids: (B, T_text). id_lengths: (B,). spec: (B, n_fft // 2 + 1, T_frames) linear magnitude.
+            mel: (B, n_mels, T_frames) log-mel. spec_lengths: (B,) frames. speakers: (B,).
+            segment_frames: frames per decoded random segment.
+
+        Returns: :class:`TrainOutput`.
+        """
+        if self.aligner is None or self.posterior is None:
+            raise ModelInputError("forward_train needs ET2Model(..., training=True)")
+        text_mask = sequence_mask(id_lengths, ids.size(1))
+        frame_mask = sequence_mask(spec_lengths, spec.size(-1))
+        speaker = self.speaker_embedding(speakers)
+        text_h = self.text_encoder(ids, text_mask)
+        bounds = self.aligner(text_h, text_mask, mel, frame_mask)
+        positions = torch.arange(spec.size(-1), device=spec.device)
+        synth = self.synthesizer
+        aligned = synth.attention(text_h, text_mask, bounds, positions, frame_mask)
+        q1, q2, z1, z2 = self.posterior(spec, frame_mask, speaker)
+        kl_z1 = gaussian_kl(q1, synth.prior1(aligned, frame_mask, speaker), frame_mask)
+        kl_z2 = gaussian_kl(q2, synth.prior2(z1, frame_mask, speaker), frame_mask)
+        duration = self.alignment_predictor(
+            text_h.detach(), text_mask, speaker.detach(), alignment_targets(bounds).detach()
+        )
+        starts, segment, segment_mask = _random_segments(z2, spec_lengths, segment_frames)
+        audio_hat = synth.decoder(segment, segment_mask, speaker).unsqueeze(1)
+        losses = {
+            "kl_z1": kl_z1,
+            "kl_z2": kl_z2,
+            "duration_mse": duration.mse,
+            "duration_kl": duration.kl,
+        }
+        return TrainOutput(audio_hat, starts, losses)
+
+
+def _random_segments(x: Tensor, lengths: Tensor, frames: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Random windows of ``frames`` frames inside each item's valid length.
+
+    Args: x (B, C, T), lengths (B,). Returns: starts (B,), segments (B, C, frames),
+        segment mask (B, 1, frames) (zero where a short item runs out).
+    """
+    room = (lengths - frames + 1).clamp_min(1)
+    starts = (torch.rand(lengths.shape, device=x.device) * room).long()
+    index = starts[:, None] + torch.arange(frames, device=x.device)[None, :]
+    mask = (index < lengths[:, None]).unsqueeze(1).to(x.dtype)
+    gathered = torch.gather(x, 2, index.clamp(max=x.size(-1) - 1).unsqueeze(1).expand(-1, x.size(1), -1))
+    return starts, gathered * mask, mask
