@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     max_queue: int = Field(default=20, ge=1, le=1000)
     rate_limit_count: int = Field(default=5, ge=1)
     rate_limit_seconds: float = Field(default=10.0, gt=0)
+    dictionary_max_entries: int = Field(default=500, ge=1, le=100_000)
 
     @property
     def token(self) -> str | None:
