@@ -1,0 +1,189 @@
+"""Every text the bot shows a user, in Japanese and English, in one place.
+
+Japanese is the default; a user whose Discord client is set to English gets English.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import discord
+
+__all__ = ["MESSAGES", "Lang", "lang_of", "text"]
+
+Lang = str
+
+MESSAGES: Final[dict[str, dict[Lang, str]]] = {
+    # --- refusals -----------------------------------------------------------------------
+    "not_in_guild": {
+        "ja": "このコマンドはサーバー内でのみ使えます。",
+        "en": "This command only works inside a server.",
+    },
+    "join_voice_first": {
+        "ja": "先にボイスチャンネルに参加してから、もう一度お試しください。",
+        "en": "Join a voice channel first, then try again.",
+    },
+    "rate_limited": {
+        "ja": "読み上げの依頼が多すぎます。{seconds}秒ほど待ってからお試しください。",
+        "en": "Too many requests. Wait about {seconds} seconds and try again.",
+    },
+    "too_long": {
+        "ja": "文章が長すぎます({count}文字)。{limit}文字以内にしてください。",
+        "en": "The text is too long ({count} characters). Keep it within {limit} characters.",
+    },
+    "empty_text": {
+        "ja": "読み上げる文字がありません。文章を入れてください。",
+        "en": "There is nothing to read. Type some text.",
+    },
+    "queue_full": {
+        "ja": "読み上げ待ちが{limit}件たまっています。少し待つか /stop で空にしてください。",
+        "en": "{limit} messages are already waiting. Wait a little or clear them with /stop.",
+    },
+    "not_connected": {
+        "ja": "ボイスチャンネルに接続していません。/join で呼んでください。",
+        "en": "I am not in a voice channel. Call me with /join.",
+    },
+    "admin_only": {
+        "ja": "このコマンドは「サーバー管理」権限か管理ロールを持つ人だけが使えます。",
+        "en": "Only members with Manage Server or the admin role can use this command.",
+    },
+    "unknown_voice": {
+        "ja": "「{name}」という声はありません。候補から選んでください。",
+        "en": "There is no voice named '{name}'. Pick one from the suggestions.",
+    },
+    "unknown_speaker": {
+        "ja": "声「{voice}」に話者「{speaker}」はありません。候補から選んでください。",
+        "en": "Voice '{voice}' has no speaker '{speaker}'. Pick one from the suggestions.",
+    },
+    "voice_unavailable": {
+        "ja": "その声はいま使えません: {reason}。/voice で別の声を選んでください。",
+        "en": "That voice cannot be used right now: {reason}. Pick another one with /voice.",
+    },
+    "engine_busy": {
+        "ja": "いま混み合っています。少し待ってからお試しください。",
+        "en": "I am busy right now. Try again in a moment.",
+    },
+    "synthesis_failed": {
+        "ja": "読み上げに失敗しました。別の文章か別の声でお試しください。",
+        "en": "Speech synthesis failed. Try other text or another voice.",
+    },
+    "voice_connect_failed": {
+        "ja": "ボイスチャンネルに接続できませんでした。"
+        "ボットに「接続」と「発言」の権限があるか確認してください。",
+        "en": "I could not join the voice channel. Check that I have the Connect and Speak permissions.",
+    },
+    "dave_required": {
+        "ja": "このボイスチャンネルはエンドツーエンド暗号化(DAVE)が必須ですが、ボットが対応していません。"
+        "管理者は `pip install davey` を実行して再起動してください。",
+        "en": "This voice channel requires end-to-end encryption (DAVE), which this bot lacks. "
+        "An admin should run `pip install davey` and restart the bot.",
+    },
+    "voice_lost": {
+        "ja": "ボイスチャンネルから切断されました。/join でもう一度呼んでください。",
+        "en": "I was disconnected from the voice channel. Call me again with /join.",
+    },
+    "internal_error": {
+        "ja": "内部エラーが起きました。時間をおいてお試しください。続く場合は管理者に連絡してください。",
+        "en": "Something went wrong inside the bot. Try again later; tell an admin if it keeps happening.",
+    },
+    "shutting_down": {
+        "ja": "ボットは停止中です。再起動後にお試しください。",
+        "en": "The bot is shutting down. Try again after it restarts.",
+    },
+    # --- confirmations ------------------------------------------------------------------
+    "queued": {"ja": "読み上げます。", "en": "Reading it out."},
+    "joined": {"ja": "{channel} に参加しました。", "en": "Joined {channel}."},
+    "left": {"ja": "ボイスチャンネルから退出しました。", "en": "Left the voice channel."},
+    "skipped": {"ja": "スキップしました。", "en": "Skipped."},
+    "nothing_playing": {"ja": "読み上げ中のものはありません。", "en": "Nothing is being read."},
+    "stopped": {
+        "ja": "読み上げを止め、待ち行列({count}件)を空にしました。",
+        "en": "Stopped and cleared the queue ({count} waiting).",
+    },
+    "forgot": {
+        "ja": "あなたについて保存していたデータ(声の設定など)をすべて削除しました。",
+        "en": "Deleted everything stored about you (voice settings and the like).",
+    },
+    "forgot_partly": {
+        "ja": "データを削除しましたが、次のプラグインで失敗しました: {plugins}。管理者に連絡してください。",
+        "en": "Deleted your data, but these plugins failed: {plugins}. Tell an admin.",
+    },
+    # --- reader -------------------------------------------------------------------------
+    "reader_on": {
+        "ja": "このチャンネル {channel} のメッセージを読み上げます。止めるには /reader off。",
+        "en": "Reading messages of {channel} aloud. Stop with /reader off.",
+    },
+    "reader_off": {"ja": "読み上げを終了しました。", "en": "Stopped reading messages."},
+    "reader_was_off": {
+        "ja": "このサーバーでは読み上げは動いていません。/reader on で始めます。",
+        "en": "The reader is not running in this server. Start it with /reader on.",
+    },
+    # --- voice preferences --------------------------------------------------------------
+    "voice_set": {
+        "ja": "あなたの声を {voice}(話者 {speaker}、速さ {speed})にしました。",
+        "en": "Your voice is now {voice} (speaker {speaker}, speed {speed}).",
+    },
+    # --- dictionary ---------------------------------------------------------------------
+    "dict_added": {
+        "ja": "「{pattern}」を「{reading}」と読みます。",
+        "en": "'{pattern}' is now read as '{reading}'.",
+    },
+    "dict_removed": {
+        "ja": "「{pattern}」を辞書から削除しました。",
+        "en": "Removed '{pattern}' from the dictionary.",
+    },
+    "dict_missing": {
+        "ja": "「{pattern}」は辞書にありません。/dict list で確認してください。",
+        "en": "'{pattern}' is not in the dictionary. See /dict list.",
+    },
+    "dict_empty": {
+        "ja": "辞書は空です。/dict add で追加できます。",
+        "en": "The dictionary is empty. Add words with /dict add.",
+    },
+    "dict_invalid": {
+        "ja": "単語と読みは1〜{limit}文字にしてください。",
+        "en": "Word and reading must be 1 to {limit} characters.",
+    },
+    # --- models -------------------------------------------------------------------------
+    "model_installed": {
+        "ja": "声「{name}」をインストールしました(話者: {speakers})。",
+        "en": "Installed voice '{name}' (speakers: {speakers}).",
+    },
+    "model_rejected": {
+        "ja": "この声ファイルは使えません: {reason}",
+        "en": "This voice file was refused: {reason}",
+    },
+    "model_too_large": {
+        "ja": "ファイルが大きすぎます({size} MB)。{limit} MB 以下にしてください。",
+        "en": "The file is too large ({size} MB). Keep it within {limit} MB.",
+    },
+    "model_wrong_type": {
+        "ja": "`.safetensors` の声ファイルを添付してください。",
+        "en": "Attach a `.safetensors` voice file.",
+    },
+    "model_download_failed": {
+        "ja": "ファイルをダウンロードできませんでした。もう一度添付してください。",
+        "en": "Could not download the file. Attach it again.",
+    },
+    "model_list": {"ja": "インストール済みの声:\n{voices}", "en": "Installed voices:\n{voices}"},
+    "model_default_set": {
+        "ja": "このサーバーの既定の声を {name} にしました。",
+        "en": "Default voice is now {name}.",
+    },
+    "model_removed": {"ja": "声「{name}」を削除しました。", "en": "Removed voice '{name}'."},
+}
+
+
+def lang_of(locale: discord.Locale | str | None) -> Lang:
+    """The message language for a Discord locale: English for ``en-*``, Japanese otherwise."""
+    value = locale.value if isinstance(locale, discord.Locale) else (locale or "")
+    return "en" if value.startswith("en") else "ja"
+
+
+def text(key: str, locale: discord.Locale | str | None = None, /, **fields: object) -> str:
+    """The message ``key`` in the user's language with ``fields`` filled in.
+
+    Raises:
+        KeyError: ``key`` is not a known message (a programming error, caught by tests).
+    """
+    return MESSAGES[key][lang_of(locale)].format(**fields)

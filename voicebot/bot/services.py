@@ -1,0 +1,147 @@
+"""What the bot offers its plugins: engine, database, voice sessions, limits, and the speak path.
+
+:meth:`BotServices.speak` is the one way text becomes queued speech, for ``/say`` and the
+reader alike: rate limit, length, normalization, the guild dictionary, the user's voice, then
+the guild's voice session (joined on first use).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import discord
+
+from voicebot.bot.errors import Refusal
+from voicebot.bot.limits import RateLimiter
+from voicebot.bot.voice.manager import SessionManager
+from voicebot.bot.voice.session import Utterance, VoiceSession
+from voicebot.config import Settings
+from voicebot.engine import Engine
+from voicebot.errors import VoicebotError
+from voicebot.storage import Database
+from voicebot.text import NormalizeOptions, apply_dictionary, normalize
+
+__all__ = ["BotServices", "is_admin"]
+
+_log = logging.getLogger(__name__)
+
+
+def is_admin(member: discord.Member | discord.User, settings: Settings) -> bool:
+    """Whether ``member`` may manage voices: Manage Server permission or the configured admin role."""
+    if not isinstance(member, discord.Member):
+        return False
+    if member.guild_permissions.manage_guild:
+        return True
+    return settings.admin_role is not None and any(role.name == settings.admin_role for role in member.roles)
+
+
+def _resolver(guild: discord.Guild) -> Callable[[str, int], str | None]:
+    def resolve(kind: str, ident: int) -> str | None:
+        if kind == "user":
+            member = guild.get_member(ident)
+            return member.display_name if member else None
+        if kind == "role":
+            role = guild.get_role(ident)
+            return role.name if role else None
+        channel = guild.get_channel(ident)
+        return channel.name if channel else None
+
+    return resolve
+
+
+@dataclass
+class BotServices:
+    """The bot's shared services. Plugins reach them as ``ctx.services``."""
+
+    settings: Settings
+    engine: Engine
+    db: Database
+    sessions: SessionManager
+    limiter: RateLimiter
+
+    def require_admin(self, member: discord.Member | discord.User) -> None:
+        """Raises: Refusal: ``member`` is not an admin (see :func:`is_admin`)."""
+        if not is_admin(member, self.settings):
+            raise Refusal("admin_only")
+
+    async def prepare(
+        self,
+        guild: discord.Guild,
+        user_id: int,
+        raw: str,
+        *,
+        voice: str | None = None,
+        speaker: str | None = None,
+        speed: float | None = None,
+    ) -> Utterance:
+        """Turn chat text into an :class:`Utterance`: normalize, apply the guild dictionary, and fill
+        voice, speaker and speed from the arguments, else the user's choice, else the guild default.
+
+        Raises:
+            Refusal: nothing speakable is left.
+        """
+        options = NormalizeOptions(max_chars=self.settings.max_chars)
+        spoken = normalize(raw, options, resolve=_resolver(guild))
+        spoken = apply_dictionary(spoken, await self.db.list_dictionary(guild.id))
+        if not spoken.strip():
+            raise Refusal("empty_text")
+        choice = await self.db.get_user_voice(guild.id, user_id)
+        guild_settings = await self.db.get_guild_settings(guild.id)
+        return Utterance(
+            text=spoken,
+            voice=voice or (choice.voice if choice else None) or guild_settings.default_voice,
+            speaker=speaker or (choice.speaker if choice else None),
+            speed=speed or (choice.speed if choice else 1.0),
+            user_id=user_id,
+        )
+
+    async def speak(
+        self,
+        member: discord.Member,
+        raw: str,
+        *,
+        announce: discord.abc.Messageable | None = None,
+        strict_length: bool = True,
+        voice: str | None = None,
+        speaker: str | None = None,
+        speed: float | None = None,
+        on_error: Callable[[VoicebotError], Awaitable[None]] | None = None,
+    ) -> VoiceSession:
+        """Queue ``raw`` to be said by ``member``'s voice in their guild, joining their channel if needed.
+
+        Args:
+            member: who asked; their voice channel is joined when the bot is not in voice yet.
+            raw: the chat text.
+            announce: where to say it if the voice connection is lost for good.
+            strict_length: refuse text over ``max_chars`` (``/say``) instead of cutting it (reader).
+            voice, speaker, speed: override the user's voice for this one utterance.
+            on_error: told when synthesis fails later.
+
+        Raises:
+            Refusal: rate limited, too long, empty, the member is not in voice, or the queue is full.
+        """
+        guild = member.guild
+        if strict_length and len(raw) > self.settings.max_chars:
+            raise Refusal("too_long", count=len(raw), limit=self.settings.max_chars)
+        wait = self.limiter.hit(member.id)
+        if wait:
+            raise Refusal("rate_limited", seconds=max(1, round(wait)))
+        session = self.sessions.get(guild.id)
+        if session is None and (member.voice is None or member.voice.channel is None):
+            raise Refusal("join_voice_first")
+        utterance = await self.prepare(guild, member.id, raw, voice=voice, speaker=speaker, speed=speed)
+        if on_error is not None:
+            utterance = dataclasses.replace(utterance, on_error=on_error)
+        if session is None:
+            assert member.voice is not None and member.voice.channel is not None
+            session = await self.sessions.join(member.voice.channel, announce)
+        session.enqueue(utterance)
+        return session
+
+    async def delete_user_data(self, user_id: int) -> None:
+        """Delete what the bot core stores about ``user_id`` (plugins have their own hooks)."""
+        await self.db.delete_user_data(user_id)
+        _log.info("deleted stored data of user %s", user_id)

@@ -1,0 +1,96 @@
+"""discord.py's voice client with :mod:`~voicebot.bot.voice.recovery` deciding on close codes.
+
+discord.py offers no public hook for voice close codes, so this overrides the one place that
+sees them, ``VoiceConnectionState._poll_voice_ws``, and hands each failure to a
+:class:`~voicebot.bot.voice.recovery.RecoveryDriver`. Written against discord.py 2.7.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import discord
+from discord.errors import ConnectionClosed
+from discord.voice_state import ConnectionFlowState, VoiceConnectionState
+
+from voicebot.bot.voice.recovery import Decision, RecoveryDriver, VoiceRecovery
+
+__all__ = ["ManagedVoiceClient"]
+
+_log = logging.getLogger(__name__)
+
+
+class _ManagedConnectionState(VoiceConnectionState):
+    """A connection state whose websocket poller follows :class:`VoiceRecovery`."""
+
+    def __init__(self, voice_client: ManagedVoiceClient, on_give_up: Callable[[Decision], None]) -> None:
+        super().__init__(voice_client)
+        self.driver = RecoveryDriver(self, VoiceRecovery(), on_give_up=on_give_up)
+
+    async def _poll_voice_ws(self, reconnect: bool) -> None:
+        while True:
+            try:
+                await self.ws.poll_event()
+            except asyncio.CancelledError:
+                return
+            except (TimeoutError, ConnectionClosed) as exc:
+                code = exc.code if isinstance(exc, ConnectionClosed) else None
+                if self._expecting_disconnect:
+                    return
+                if not await self.driver.handle_close(code):
+                    return
+
+    # --- VoiceLink ----------------------------------------------------------------------
+    async def wait_for_server(self) -> bool:
+        return await self._potential_reconnect()
+
+    async def resume(self) -> bool:
+        return await self._fresh_connect(resume=True)
+
+    async def reconnect(self) -> bool:
+        await self.disconnect(cleanup=False)
+        return await self._fresh_connect(resume=False)
+
+    async def close(self) -> None:
+        if self.state is not ConnectionFlowState.disconnected:
+            await self.disconnect()
+
+    async def _fresh_connect(self, *, resume: bool) -> bool:
+        voice_state = self.self_voice_state
+        try:
+            await self._connect(
+                reconnect=True,
+                timeout=self.timeout,
+                self_deaf=voice_state.self_deaf if voice_state else self.self_deaf,
+                self_mute=voice_state.self_mute if voice_state else self.self_mute,
+                resume=resume,
+            )
+        except (TimeoutError, ConnectionClosed, OSError) as exc:
+            _log.info("voice %s failed: %r", "resume" if resume else "reconnect", exc)
+            return False
+        return True
+
+
+class ManagedVoiceClient(discord.VoiceClient):
+    """A :class:`discord.VoiceClient` that recovers from voice errors as Discord documents them.
+
+    Args:
+        client: the bot.
+        channel: the voice channel.
+        on_give_up: called once when the connection is abandoned, with the reason.
+    """
+
+    def __init__(
+        self,
+        client: discord.Client,
+        channel: discord.abc.Connectable,
+        on_give_up: Callable[[Decision], None] | None = None,
+    ) -> None:
+        self._on_give_up = on_give_up or (lambda decision: None)
+        super().__init__(client, channel)
+
+    def create_connection_state(self) -> VoiceConnectionState:
+        """discord.py's factory hook: our connection state instead of the default."""
+        return _ManagedConnectionState(self, self._on_give_up)
