@@ -1,0 +1,28 @@
+"""The Japanese text frontend: chat text -> normalized Japanese -> phoneme symbols.
+
+``normalize`` and ``apply_dictionary`` run in the bot process; ``split_sentences``, ``g2p``
+and ``symbols_to_ids`` in the synthesis workers. None of them raises on any ``str``.
+"""
+
+from __future__ import annotations
+
+from voicebot.text.dictionary import DictEntry, apply_dictionary
+from voicebot.text.g2p import g2p
+from voicebot.text.normalize import normalize
+from voicebot.text.options import NormalizeOptions, Resolver
+from voicebot.text.sentences import split_sentences
+from voicebot.text.symbols import SYMBOL_TABLE_VERSION, SYMBOLS, symbols_to_ids, unknown_symbols
+
+__all__ = [
+    "SYMBOLS",
+    "SYMBOL_TABLE_VERSION",
+    "DictEntry",
+    "NormalizeOptions",
+    "Resolver",
+    "apply_dictionary",
+    "g2p",
+    "normalize",
+    "split_sentences",
+    "symbols_to_ids",
+    "unknown_symbols",
+]

@@ -1,0 +1,120 @@
+"""Japanese text to phoneme symbols with prosody marks, from Open JTalk's full-context labels.
+
+The marks follow the ``pyopenjtalk_prosody`` convention of ESPnet: ``^`` sentence start,
+``$`` end, ``?`` question end, ``_`` pause, ``#`` accent phrase boundary, ``[`` pitch rise,
+``]`` pitch fall (after the accent nucleus). Devoiced vowels stay capitals (``U``, ``I``).
+
+Fields read from each HTS label ``p1^p2-p3+p4=p5/A:a1+a2+a3/.../E:e1_e2!e3_e4-e5/F:f1_f2...``:
+``p3`` the phoneme; ``a1`` its mora's position relative to the accent nucleus (0 on the
+nucleus), ``a2`` / ``a3`` the mora's position from the start / end of its accent phrase;
+``f1`` the accent phrase's length in morae; on the final silence, ``e3`` is 1 when the last
+accent phrase is a question.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+import pyopenjtalk
+
+from voicebot.text.sanitize import sanitize, strip_invisible
+
+__all__ = ["G2P_MAX_CHARS", "g2p"]
+
+_log = logging.getLogger(__name__)
+
+G2P_MAX_CHARS = 1000
+"""Longer text is cut here: split it with :func:`~voicebot.text.split_sentences` first."""
+
+_CACHE_MAX_CHARS = 200
+
+_LABEL = re.compile(
+    r"-(?P<p3>[^+]+)\+.*?/A:(?P<a1>-?\d+|xx)\+(?P<a2>\d+|xx)\+(?P<a3>\d+|xx)/"
+    r".*?/E:[^!]*!(?P<e3>\d+|xx)_.*?/F:(?P<f1>\d+|xx)_"
+)
+_MORA_END = frozenset("aiueoAIUEO") | {"N", "cl"}
+# Open JTalk warns on stderr (and says nothing) when text starts with these or has nothing
+# pronounceable at all, so such text never reaches it.
+_LEADING_JUNK = re.compile(r"^[\sー〜~!?！？、。,.・…‥]+")
+_PRONOUNCEABLE = re.compile(
+    r"[0-9A-Za-z\u0370-\u03ff\u3041-\u30fa\u3400-\u9fff\uf900-\ufaff\uff10-\uff5a\uff66-\uff9d]"
+)
+
+
+def _int(value: str) -> int:
+    return -1 if value == "xx" else int(value)
+
+
+def _parse(label: str) -> tuple[str, int, int, int, int, int] | None:
+    match = _LABEL.search(label)
+    if match is None:
+        return None
+    return (
+        match["p3"],
+        _int(match["a1"]),
+        _int(match["a2"]),
+        _int(match["a3"]),
+        _int(match["e3"]),
+        _int(match["f1"]),
+    )
+
+
+def _labels_to_symbols(labels: list[str]) -> list[str]:
+    parsed = [p for p in map(_parse, labels) if p is not None]
+    symbols: list[str] = []
+    for i, (phoneme, a1, a2, a3, e3, f1) in enumerate(parsed):
+        if phoneme == "sil":
+            if i == 0:
+                symbols.append("^")
+            elif i == len(parsed) - 1:
+                symbols.append("?" if e3 == 1 else "$")
+            else:
+                symbols.append("_")
+            continue
+        if phoneme == "pau":
+            symbols.append("_")
+            continue
+        symbols.append(phoneme)
+        next_a2 = parsed[i + 1][2] if i + 1 < len(parsed) else -1
+        if a3 == 1 and next_a2 == 1 and phoneme in _MORA_END:
+            symbols.append("#")
+        elif a1 == 0 and next_a2 == a2 + 1 and a2 != f1:
+            symbols.append("]")
+        elif a2 == 1 and next_a2 == 2:
+            symbols.append("[")
+    return symbols
+
+
+def _run(text: str) -> list[str]:
+    try:
+        labels = pyopenjtalk.extract_fullcontext(text)
+    except Exception:  # a C library on user text: log it, say nothing rather than crash the bot
+        _log.exception("Open JTalk failed on %d characters of text", len(text))
+        return []
+    symbols = _labels_to_symbols(labels)
+    return symbols if any(s not in ("^", "$", "?", "_") for s in symbols) else []
+
+
+@lru_cache(maxsize=4096)
+def _cached(text: str) -> tuple[str, ...]:
+    return tuple(_run(text))
+
+
+def g2p(text: str) -> list[str]:
+    """Convert (normalized) Japanese text to phoneme symbols with prosody marks.
+
+    Text is sanitized first and cut at :data:`G2P_MAX_CHARS`; text with nothing to say
+    gives ``[]``. Never raises.
+
+    Returns:
+        list of symbols, all in :data:`~voicebot.text.SYMBOLS`, e.g.
+        ``["^", "k", "o", "[", "N", "n", "i", "ch", "i", "w", "a", "$"]``.
+    """
+    text = _LEADING_JUNK.sub("", strip_invisible(sanitize(text[: G2P_MAX_CHARS * 2]))[:G2P_MAX_CHARS])
+    if not _PRONOUNCEABLE.search(text):
+        return []
+    if len(text) <= _CACHE_MAX_CHARS:
+        return list(_cached(text))
+    return _run(text)
