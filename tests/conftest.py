@@ -1,0 +1,70 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from voicebot.model import ET2Model, ModelConfig
+from voicebot.text import SYMBOL_TABLE_VERSION, SYMBOLS
+from voicebot.voices import VoiceMeta, write_voice_file
+
+TINY_SPEAKERS = ("alpha", "kumo")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_config() -> ModelConfig:
+    """A model config small enough to build and run in milliseconds."""
+    return ModelConfig(
+        hidden_channels=16,
+        text_conv_layers=1,
+        text_attention_layers=1,
+        attention_heads=2,
+        aligner_layers=1,
+        duration_layers=1,
+        latent_channels=8,
+        prior_layers=1,
+        prior2_layers=1,
+        posterior_layers=1,
+        decoder_channels=16,
+        decoder_intermediate=32,
+        decoder_layers=1,
+        speaker_channels=8,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_voice_meta(tiny_model_config: ModelConfig) -> VoiceMeta:
+    """Metadata of the tiny test voice: speakers ``alpha`` (default) and ``kumo``."""
+    return VoiceMeta(
+        display_name="Tiny test voice",
+        config=tiny_model_config,
+        symbols=SYMBOLS,
+        symbol_table_version=SYMBOL_TABLE_VERSION,
+        speakers=TINY_SPEAKERS,
+        default_speaker=TINY_SPEAKERS[0],
+        license="CC0-1.0",
+        provenance="random weights, written by the test suite",
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_voice_state(tiny_voice_meta: VoiceMeta) -> dict[str, torch.Tensor]:
+    """Random (seeded) weights of the tiny model, as a state dict."""
+    torch.manual_seed(1234)
+    model = ET2Model(tiny_voice_meta.config, len(SYMBOLS), len(TINY_SPEAKERS), training=False)
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+
+
+@pytest.fixture(scope="session")
+def tiny_voice_file(
+    tmp_path_factory: pytest.TempPathFactory,
+    tiny_voice_state: dict[str, torch.Tensor],
+    tiny_voice_meta: VoiceMeta,
+) -> Path:
+    """A valid voice file of a tiny random-weight model with speakers ``alpha`` and ``kumo``."""
+    path = tmp_path_factory.mktemp("voices") / "tiny.safetensors"
+    write_voice_file(path, tiny_voice_state, tiny_voice_meta)
+    return path

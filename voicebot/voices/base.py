@@ -1,0 +1,87 @@
+"""The :class:`Voice` interface shared by the neural voices and the Open JTalk voice."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+
+import numpy as np
+
+from voicebot.voices.errors import InvalidSpeed, UnknownSpeaker
+
+__all__ = ["MAX_SPEED", "MIN_SPEED", "Voice"]
+
+MIN_SPEED = 0.5
+MAX_SPEED = 2.0
+
+
+class Voice(ABC):
+    """Something that speaks normalized Japanese text.
+
+    Attributes:
+        name: how users and settings refer to the voice (a file stem, or ``openjtalk``).
+        display_name: a human-readable name.
+        sample_rate: Hz of the audio it yields.
+        speakers: speaker names; the first is not necessarily the default.
+    """
+
+    def __init__(
+        self, name: str, display_name: str, sample_rate: int, speakers: tuple[str, ...], default_speaker: str
+    ) -> None:
+        self.name = name
+        self.display_name = display_name
+        self.sample_rate = sample_rate
+        self.speakers = speakers
+        self.default_speaker = default_speaker
+
+    def resolve_speaker(self, speaker: str | None) -> str:
+        """``speaker``, or the default speaker for ``None``.
+
+        Raises:
+            UnknownSpeaker: the voice has no such speaker; the message lists its speakers.
+        """
+        if speaker is None:
+            return self.default_speaker
+        if speaker not in self.speakers:
+            raise UnknownSpeaker(
+                f"voice {self.name!r} has no speaker {speaker!r}; "
+                f"its speakers are: {', '.join(self.speakers)}"
+            )
+        return speaker
+
+    @staticmethod
+    def clamp_speed(speed: float) -> float:
+        """``speed`` limited to [MIN_SPEED, MAX_SPEED].
+
+        Raises:
+            InvalidSpeed: not a positive finite number.
+        """
+        if not math.isfinite(speed) or speed <= 0:
+            raise InvalidSpeed(f"speed must be a positive number such as 1.0 or 1.5, not {speed}")
+        return min(max(speed, MIN_SPEED), MAX_SPEED)
+
+    @abstractmethod
+    def stream(self, text: str, *, speaker: str | None = None, speed: float = 1.0) -> Iterator[np.ndarray]:
+        """Speak already normalized ``text``, sentence by sentence.
+
+        Args:
+            text: normalized text (see :func:`voicebot.text.normalize`).
+            speaker: one of :attr:`speakers`, or ``None`` for the default.
+            speed: 1.0 is normal; clamped to [0.5, 2.0].
+
+        Yields:
+            float32 arrays of shape (S_i,), mono, in [-1, 1], at :attr:`sample_rate`.
+
+        Raises:
+            UnknownSpeaker, InvalidSpeed: before any audio is produced.
+        """
+
+    def synthesize(self, text: str, *, speaker: str | None = None, speed: float = 1.0) -> np.ndarray:
+        """All of :meth:`stream` at once.
+
+        Returns:
+            float32 array of shape (S,), empty when there is nothing to say.
+        """
+        chunks = list(self.stream(text, speaker=speaker, speed=speed))
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)

@@ -1,0 +1,36 @@
+"""The classic Open JTalk voice (HTS, "mei"): always available, and the fallback voice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pyopenjtalk
+
+from voicebot.text import split_sentences
+from voicebot.voices.base import Voice
+from voicebot.voices.names import OPENJTALK_NAME
+
+__all__ = ["OpenJTalkVoice"]
+
+# pyopenjtalk's bundled HTS voice (mei_normal) synthesizes at 48 kHz, as 16-bit-range floats.
+_SAMPLE_RATE = 48_000
+_INT16_SCALE = 32768.0
+
+
+class OpenJTalkVoice(Voice):
+    """Open JTalk's HTS voice via ``pyopenjtalk.tts``, one sentence at a time; one speaker, ``mei``."""
+
+    def __init__(self) -> None:
+        super().__init__(OPENJTALK_NAME, "Open JTalk (mei)", _SAMPLE_RATE, ("mei",), "mei")
+
+    def stream(self, text: str, *, speaker: str | None = None, speed: float = 1.0) -> Iterator[np.ndarray]:
+        """See :meth:`Voice.stream`; ``speed`` is passed to the HTS engine."""
+        self.resolve_speaker(speaker)
+        return self._generate(text, self.clamp_speed(speed))
+
+    def _generate(self, text: str, speed: float) -> Iterator[np.ndarray]:
+        for sentence in split_sentences(text):
+            audio, _ = pyopenjtalk.tts(sentence, speed=speed)
+            if audio.size:
+                yield np.clip(audio / _INT16_SCALE, -1.0, 1.0).astype(np.float32)

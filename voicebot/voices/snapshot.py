@@ -1,0 +1,97 @@
+"""Read a file's bytes exactly once, refusing symlinks, special files and concurrent changes.
+
+Everything later (header checks, tensor loading) works on the returned bytes, so what is
+validated is what is loaded. A writer that changes the file in place or renames another
+file over it while it is read is caught by comparing the file's identity, size and times
+before and after the read.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from voicebot.voices.errors import UnsafeVoicePath, VoiceFileChanged, VoiceFileError, VoiceFileTooLarge
+
+__all__ = ["SnapshotReader"]
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n} bytes"
+
+
+def _open(path: Path) -> int:
+    try:
+        return os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeVoicePath(
+                f"{path} is a symbolic link: voice files must be regular files, copy the file itself there"
+            ) from None
+        if exc.errno == errno.ENOENT:
+            raise VoiceFileError(f"{path} does not exist: check the name and the models folder") from None
+        raise VoiceFileError(f"cannot open {path}: {exc.strerror}") from None
+
+
+class SnapshotReader:
+    """Reads one file into memory safely.
+
+    Args:
+        max_bytes: files larger than this are refused without being read.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+
+    def before_read(self, path: Path) -> None:
+        """Called after the file is opened and checked, just before its bytes are read.
+
+        Does nothing here; a subclass can act in this window (tests use it to play a
+        concurrent writer).
+        """
+
+    def read(self, path: Path) -> bytes:
+        """Return every byte of ``path``.
+
+        Raises:
+            UnsafeVoicePath: a symlink (never followed) or not a regular file (FIFO, device...).
+            VoiceFileTooLarge: over ``max_bytes``, before or while reading.
+            VoiceFileChanged: modified, replaced or removed while being read.
+            VoiceFileError: missing or unreadable.
+        """
+        fd = _open(path)
+        with os.fdopen(fd, "rb", closefd=True) as file:
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                raise UnsafeVoicePath(f"{path} is not a regular file: voice files must be plain files")
+            if before.st_size > self.max_bytes:
+                raise VoiceFileTooLarge(
+                    f"{path} is {_size(before.st_size)}, "
+                    f"over the {_size(self.max_bytes)} limit for voice files"
+                )
+            self.before_read(path)
+            data = file.read(self.max_bytes + 1)
+            after = os.fstat(fd)
+        try:
+            current = os.stat(path, follow_symlinks=False)
+        except OSError:
+            current = None
+        if len(data) > self.max_bytes:
+            raise VoiceFileTooLarge(f"{path} grew over the {_size(self.max_bytes)} limit while being read")
+        if (
+            current is None
+            or not _identity(before) == _identity(after) == _identity(current)
+            or len(data) != before.st_size
+        ):
+            raise VoiceFileChanged(
+                f"{path} was changed or replaced while it was read: try again once it is written"
+            )
+        return data
