@@ -1,0 +1,26 @@
+"""The TTS engine: a pool of worker processes that stream synthesized speech to asyncio callers.
+
+See :class:`Engine`. Everything outside this package uses only the names exported here.
+"""
+
+from __future__ import annotations
+
+from voicebot.engine.engine import OPENJTALK, Engine, EngineTuning
+from voicebot.engine.errors import EngineBusy, SynthesisFailed, SynthesisTimeout, UnknownVoice, VoiceRejected
+from voicebot.engine.stream import SynthesisStream
+from voicebot.engine.values import AudioChunk, VoiceInfo, WorkerInfo
+
+__all__ = [
+    "OPENJTALK",
+    "AudioChunk",
+    "Engine",
+    "EngineBusy",
+    "EngineTuning",
+    "SynthesisFailed",
+    "SynthesisStream",
+    "SynthesisTimeout",
+    "UnknownVoice",
+    "VoiceInfo",
+    "VoiceRejected",
+    "WorkerInfo",
+]

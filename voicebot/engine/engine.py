@@ -1,0 +1,650 @@
+"""The TTS engine: voices, a supervised pool of worker processes, fair scheduling, hot reload.
+
+Life of a request: :meth:`Engine.synthesize` checks the voice, answers short phrases from the
+phrase cache, else queues the request in its guild's queue (bounded: :class:`EngineBusy` at
+once when full). Whenever a worker has room, the next guild in rotation hands its oldest
+request to the least-loaded worker, pinned to the voice version current at that moment.
+Chunks stream back as the worker produces them.
+
+Supervision: a worker that exits (crash, OOM kill, SIGKILL) or stops answering heartbeats,
+or whose request makes no progress, is killed and replaced; its requests are retried once,
+resuming after the chunks already delivered (synthesis is deterministic), else they fail
+with :class:`SynthesisFailed`.
+
+Hot reload: a new or changed voice file is copied to an immutable staged file, validated in
+a memory-limited child process, loaded by every worker next to the old version, and only
+then made current, in one step for the whole engine. Running requests finish on the old
+version; the old version is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Coroutine, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicebot.config import Settings
+from voicebot.engine.cache import PhraseCache, PhraseKey
+from voicebot.engine.errors import EngineBusy, SynthesisFailed, UnknownVoice, VoiceRejected
+from voicebot.engine.fairqueue import FairQueue, QueueFull
+from voicebot.engine.pool import WorkerHandle, process_context
+from voicebot.engine.protocol import (
+    Cancel,
+    Chunk,
+    Done,
+    DropVoice,
+    Failed,
+    LoadVoice,
+    Ping,
+    Pong,
+    Ready,
+    Synthesize,
+    VoiceLoaded,
+    VoiceLoadFailed,
+    VoiceSpec,
+    WorkerConfig,
+)
+from voicebot.engine.staging import publish, stage
+from voicebot.engine.stream import Request, SynthesisStream
+from voicebot.engine.validate import validate_voice
+from voicebot.engine.values import VoiceInfo, WorkerInfo
+from voicebot.engine.watcher import VOICE_SUFFIX, ModelsWatcher
+
+__all__ = ["OPENJTALK", "Engine", "EngineTuning"]
+
+_log = logging.getLogger(__name__)
+
+OPENJTALK = "openjtalk"
+_MAX_ATTEMPTS = 2
+_WARMUP_TEXTS = ("こんにちは。", "今日はいい天気ですね、散歩に行きましょう。", "あ")
+
+
+@dataclass(frozen=True)
+class EngineTuning:
+    """Timings and limits that are not user settings (tests shorten them).
+
+    Attributes:
+        heartbeat_interval: seconds between pings to each worker.
+        heartbeat_timeout: a worker silent this long is killed and replaced.
+        stall_timeout: a request making no progress this long gets its worker killed.
+        poll_interval: seconds between scans of the models directory.
+        grace_period: seconds ``close()`` lets queued and running requests finish.
+        start_timeout: seconds a worker may take to start (compiling included).
+        validate_timeout: seconds the validator may take for one file.
+        validate_memory_mb: address space the validator may add to what torch maps.
+        max_batch: requests batched together on a GPU worker (CPU workers take one at a time
+            unless this is forced with ``batch_on_cpu``).
+        batch_on_cpu: use the batching worker on CPU too (tests and benchmarks).
+        cache_max_chars: texts up to this length are kept in the phrase cache.
+    """
+
+    heartbeat_interval: float = 2.0
+    heartbeat_timeout: float = 15.0
+    stall_timeout: float = 60.0
+    poll_interval: float = 2.0
+    grace_period: float = 5.0
+    start_timeout: float = 600.0
+    validate_timeout: float = 120.0
+    validate_memory_mb: int = 2048
+    max_batch: int = 8
+    batch_on_cpu: bool = False
+    cache_max_chars: int = 24
+
+
+@dataclass(frozen=True)
+class _Active:
+    info: VoiceInfo
+    spec: VoiceSpec
+
+
+def _resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class Engine:
+    """Speaks text with the voices of the models directory, in a pool of worker processes.
+
+    Use ``await start()`` before anything else and ``await close()`` at the end (or
+    ``async with Engine(settings) as engine``). All methods run on one event loop.
+    """
+
+    def __init__(self, settings: Settings, tuning: EngineTuning | None = None) -> None:
+        self.settings = settings
+        self.tuning = tuning or EngineTuning()
+        self._device = "cpu"
+        self._workers: list[WorkerHandle] = []
+        self._queue: FairQueue[Request] = FairQueue(settings.engine_queue)
+        self._voices: dict[str, _Active] = {}
+        self._cache = PhraseCache(settings.phrase_cache_mb * 1024 * 1024, self.tuning.cache_max_chars)
+        self._watcher = ModelsWatcher(settings.models_dir)
+        self._staging = settings.data_dir / "engine" / "voices"
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loads: dict[tuple[int, str, str], asyncio.Future[None]] = {}
+        self._reload_lock = asyncio.Lock()
+        self._context = process_context()
+        self._accepting = False
+        self._closing = False
+        self._ping_seq = 0
+        self._idle = asyncio.Event()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Validate the voice files, start the workers and wait until every one is ready."""
+        from voicebot.voices import OpenJTalkVoice
+
+        self._device = _resolve_device(self.settings.device)
+        builtin = await asyncio.to_thread(OpenJTalkVoice)
+        self._voices[OPENJTALK] = _Active(
+            VoiceInfo(
+                OPENJTALK, builtin.display_name, tuple(builtin.speakers), builtin.sample_rate, "builtin"
+            ),
+            VoiceSpec(OPENJTALK, "builtin", None),
+        )
+        for name, path in sorted(self._watcher.scan().items()):
+            with contextlib.suppress(VoiceRejected):  # logged; the file stays inactive
+                self._voices[name] = await self._prepare(name, path)
+            self._watcher.mark_known(name, path)
+        self._prune_staging()
+        count = 1 if self._device == "cuda" else self.settings.workers
+        self._workers = [self._new_worker(index) for index in range(count)]
+        await asyncio.gather(*(self._start_worker(worker) for worker in self._workers))
+        self._accepting = True
+        self._spawn(self._supervise())
+        self._spawn(self._watch())
+        _log.info(
+            "engine ready: %d %s worker(s), voices: %s", count, self._device, ", ".join(sorted(self._voices))
+        )
+
+    async def close(self) -> None:
+        """Ordered shutdown: stop accepting, let work finish within the grace period, cancel the
+        rest, stop the workers."""
+        if self._closing:
+            return
+        self._accepting = False
+        self._closing = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._idle.clear()
+        self._check_idle()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), self.tuning.grace_period)
+        reason = SynthesisFailed("the bot is shutting down; the message was not read")
+        while self._queue:
+            self._queue.pop().finish(reason)
+        for worker in self._workers:
+            for request in worker.in_flight.values():
+                worker.send(Cancel(request.id))
+                request.finish(reason)
+        await asyncio.gather(*(worker.stop(self.tuning.grace_period) for worker in self._workers))
+        _log.info("engine stopped")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _check_idle(self) -> None:
+        if not self._queue and not any(worker.in_flight for worker in self._workers):
+            self._idle.set()
+
+    # --- voices ---------------------------------------------------------------------------
+
+    def voices(self) -> list[VoiceInfo]:
+        """The voices requests can use now, the built-in Open JTalk voice included, by name."""
+        return [self._voices[name].info for name in sorted(self._voices)]
+
+    def _voice(self, name: str | None) -> _Active:
+        if name is None:
+            return self._voices.get(self.settings.default_voice) or self._voices[OPENJTALK]
+        active = self._voices.get(name)
+        if active is None:
+            raise UnknownVoice(
+                f"there is no voice {name!r}; available voices: {', '.join(sorted(self._voices))}"
+            )
+        return active
+
+    async def _prepare(self, name: str, source: Path) -> _Active:
+        """Stage and validate ``source``; raise VoiceRejected (and log it) when it fails."""
+        try:
+            staged, version = await asyncio.to_thread(stage, source, self._staging, name)
+        except OSError as exc:
+            raise VoiceRejected(f"cannot read {source}: {exc.strerror or exc}") from None
+        try:
+            info = await validate_voice(
+                staged,
+                name,
+                memory_mb=self.tuning.validate_memory_mb,
+                max_bytes=self.settings.max_upload_mb * 1024 * 1024,
+                timeout=self.tuning.validate_timeout,
+            )
+        except VoiceRejected as exc:
+            staged.unlink(missing_ok=True)
+            _log.warning("voice %r (%s) rejected: %s", name, source, exc)
+            raise
+        info = VoiceInfo(info.name, info.display_name, info.speakers, info.sample_rate, version)
+        return _Active(info, VoiceSpec(name, version, staged))
+
+    def _prune_staging(self) -> None:
+        keep = {active.spec.path for active in self._voices.values() if active.spec.path is not None}
+        for path in self._staging.glob("*.safetensors") if self._staging.is_dir() else ():
+            if path not in keep:
+                path.unlink(missing_ok=True)
+
+    async def _activate(self, active: _Active) -> None:
+        """Load ``active`` in every worker, then make it current for the whole engine at once."""
+        name, version = active.spec.name, active.spec.version
+        current = self._voices.get(name)
+        if current is not None and current.spec.version == version:
+            return
+        loop = asyncio.get_running_loop()
+        pending: list[asyncio.Future[None]] = []
+        for worker in self._workers:
+            if worker.gone:
+                continue
+            future: asyncio.Future[None] = loop.create_future()
+            self._loads[(worker.index, name, version)] = future
+            worker.send(LoadVoice(active.spec))
+            pending.append(future)
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            for worker in self._workers:
+                worker.send(DropVoice(name, version))
+            raise VoiceRejected(f"workers could not load voice {name!r}: {failures[0]}")
+        self._voices[name] = active
+        self._cache.discard_voice(name)
+        if current is not None:
+            for worker in self._workers:
+                worker.send(DropVoice(name, current.spec.version))
+        self._prune_staging()
+        _log.info("voice %r is now version %s", name, version)
+
+    def _deactivate(self, name: str) -> None:
+        active = self._voices.pop(name, None)
+        if active is None:
+            return
+        self._cache.discard_voice(name)
+        for worker in self._workers:
+            worker.send(DropVoice(name, active.spec.version))
+        self._prune_staging()
+        _log.info("voice %r removed", name)
+
+    async def install(self, path: Path, name: str | None = None) -> VoiceInfo:
+        """Validate an uploaded voice file, copy it into the models directory and activate it.
+
+        Args:
+            path: the uploaded file; only ``.safetensors`` files are accepted.
+            name: the voice name (default: the file stem); must be a safe file name.
+
+        Raises:
+            VoiceRejected: wrong type or name, or the file failed validation (nothing changes).
+        """
+        from voicebot.voices import VoiceFileError, validate_voice_name
+
+        path = Path(path)
+        if not path.name.endswith(VOICE_SUFFIX):
+            raise VoiceRejected(
+                f"{path.name!r} is not a voice file: upload a {VOICE_SUFFIX} file "
+                "(convert checkpoints with `voicebot export`)"
+            )
+        try:
+            name = validate_voice_name(name if name is not None else path.name.removesuffix(VOICE_SUFFIX))
+        except VoiceFileError as exc:
+            raise VoiceRejected(str(exc)) from None
+        async with self._reload_lock:
+            active = await self._prepare(name, path)
+            assert active.spec.path is not None
+            target = await asyncio.to_thread(
+                publish, active.spec.path, self.settings.models_dir, f"{name}{VOICE_SUFFIX}"
+            )
+            self._watcher.mark_known(name, target)
+            await self._activate(active)
+        return active.info
+
+    async def remove(self, name: str) -> None:
+        """Stop offering voice ``name`` and delete its file from the models directory.
+
+        Raises:
+            UnknownVoice: no such voice.
+            VoiceRejected: ``name`` is the built-in voice, which cannot be removed.
+        """
+        if name == OPENJTALK:
+            raise VoiceRejected("the built-in Open JTalk voice cannot be removed")
+        async with self._reload_lock:
+            self._voice(name)
+            (self.settings.models_dir / f"{name}{VOICE_SUFFIX}").unlink(missing_ok=True)
+            self._watcher.mark_known(name, None)
+            self._deactivate(name)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.tuning.poll_interval)
+            for change in await asyncio.to_thread(self._watcher.poll):
+                async with self._reload_lock:
+                    if change.kind == "removed":
+                        self._deactivate(change.name)
+                        continue
+                    _log.info("voice file %s %s: validating", change.path, change.kind)
+                    try:
+                        await self._activate(await self._prepare(change.name, change.path))
+                    except VoiceRejected as exc:
+                        _log.warning("keeping the previous %r: %s", change.name, exc)
+
+    # --- workers --------------------------------------------------------------------------
+
+    def _new_worker(self, index: int, restarts: int = 0) -> WorkerHandle:
+        cores = os.cpu_count() or 1
+        count = 1 if self._device == "cuda" else self.settings.workers
+        batching = self._device == "cuda" or self.tuning.batch_on_cpu
+        config = WorkerConfig(
+            index=index,
+            device=self._device,
+            torch_threads=self.settings.torch_threads or max(1, cores // count),
+            compile=self.settings.compile,
+            compile_cache_dir=self.settings.data_dir / "torch-compile",
+            voices=tuple(active.spec for active in self._voices.values()),
+            max_batch=self.tuning.max_batch if batching else 1,
+            half=self._device == "cuda",
+            warmup_texts=_WARMUP_TEXTS,
+        )
+        return WorkerHandle(
+            self._context, config, config.max_batch, self._on_message, self._on_exit, restarts
+        )
+
+    async def _start_worker(self, worker: WorkerHandle, delay: float = 0.0) -> None:
+        """Start ``worker`` (after ``delay`` seconds); kill it if it is not ready in time."""
+        await asyncio.sleep(delay)
+        if self._closing:
+            return
+        await worker.start()
+        try:
+            await asyncio.wait_for(worker.ready_event.wait(), self.tuning.start_timeout)
+        except TimeoutError:
+            _log.error(
+                "worker %d did not start within %.0f s: killing it", worker.index, self.tuning.start_timeout
+            )
+            worker.kill()
+
+    def _on_exit(self, worker: WorkerHandle) -> None:
+        if worker.exited:
+            return
+        worker.exited = True
+        expected = worker.gone
+        worker.reap()
+        if expected:
+            return
+        _log.error(
+            "worker %d (pid %s) died (exit code %s) with %d request(s) in flight: replacing it",
+            worker.index,
+            worker.pid,
+            worker.exitcode,
+            len(worker.in_flight),
+        )
+        for key, future in list(self._loads.items()):
+            if key[0] == worker.index and not future.done():
+                future.set_exception(VoiceRejected("a worker died while loading the voice"))
+                del self._loads[key]
+        requests = list(worker.in_flight.values())
+        worker.in_flight.clear()
+        for request in requests:
+            self._retry_or_fail(request)
+        if not self._closing and worker in self._workers:
+            replacement = self._new_worker(worker.index, worker.restarts + 1)
+            self._workers[worker.index] = replacement
+            delay = min(30.0, 0.25 * (2 ** min(worker.restarts, 7) - 1))
+            self._spawn(self._start_worker(replacement, delay))
+        self._pump()
+        self._check_idle()
+
+    def _retry_or_fail(self, request: Request) -> None:
+        request.worker = None
+        if request.finished:
+            return
+        if request.attempts < _MAX_ATTEMPTS:
+            _log.warning(
+                "retrying request %d after %d chunk(s) on another worker", request.id, request.delivered
+            )
+            self._queue.put_front(request.guild, request)
+        else:
+            request.finish(
+                SynthesisFailed(
+                    "the voice worker crashed twice while reading this message, so it was skipped; "
+                    "if it happens again with the same text, report the text and the voice"
+                )
+            )
+
+    def _on_message(self, worker: WorkerHandle, message: object) -> None:
+        if worker.exited:
+            return
+        if isinstance(message, Chunk):
+            request = worker.in_flight.get(message.request_id)
+            if request is not None:
+                request.push(message.samples, message.sample_rate)
+        elif isinstance(message, Done | Failed):
+            self._on_finished(worker, message)
+        elif isinstance(message, Pong):
+            worker.last_pong = time.monotonic()
+            if message.stalled_s > self.tuning.stall_timeout:
+                _log.error(
+                    "worker %d made no progress for %.0f s: killing it", worker.index, message.stalled_s
+                )
+                worker.kill()
+        elif isinstance(message, VoiceLoaded | VoiceLoadFailed):
+            self._on_load_result(worker, message)
+        elif isinstance(message, Ready):
+            worker.ready = True
+            worker.last_pong = time.monotonic()
+            worker.ready_event.set()
+            for active in self._voices.values():
+                if (active.spec.name, active.spec.version) not in worker.loaded:
+                    worker.send(LoadVoice(active.spec))
+            _log.info("worker %d ready (pid %d)", worker.index, message.pid)
+            self._pump()
+
+    def _on_finished(self, worker: WorkerHandle, message: Done | Failed) -> None:
+        request = worker.in_flight.pop(message.request_id, None)
+        if request is not None:
+            request.worker = None
+            if isinstance(message, Failed):
+                _log.warning("request %d failed: %s", request.id, message.reason)
+                request.finish(SynthesisFailed(f"could not read the message aloud: {message.reason}"))
+            else:
+                if request.audio and not request.cancelled:
+                    key = PhraseKey(
+                        request.voice, request.version, request.speaker, request.speed, request.text
+                    )
+                    self._cache.put(key, np.concatenate(request.audio), self._voices_rate(request))
+                request.finish()
+        self._pump()
+        self._check_idle()
+
+    def _voices_rate(self, request: Request) -> int:
+        active = self._voices.get(request.voice)
+        return active.info.sample_rate if active is not None else 0
+
+    def _on_load_result(self, worker: WorkerHandle, message: VoiceLoaded | VoiceLoadFailed) -> None:
+        future = self._loads.pop((worker.index, message.name, message.version), None)
+        if isinstance(message, VoiceLoaded):
+            worker.loaded.add((message.name, message.version))
+            if future is not None and not future.done():
+                future.set_result(None)
+            self._pump()
+            return
+        _log.error("worker %d could not load %r: %s", worker.index, message.name, message.reason)
+        if future is not None and not future.done():
+            future.set_exception(VoiceRejected(message.reason))
+
+    async def _supervise(self) -> None:
+        while True:
+            await asyncio.sleep(self.tuning.heartbeat_interval)
+            now = time.monotonic()
+            for worker in self._workers:
+                if not worker.ready or worker.gone:
+                    continue
+                if now - worker.last_pong > self.tuning.heartbeat_timeout:
+                    _log.error(
+                        "worker %d missed its heartbeats for %.0f s: killing it",
+                        worker.index,
+                        now - worker.last_pong,
+                    )
+                    worker.kill()
+                else:
+                    self._ping_seq += 1
+                    worker.send(Ping(self._ping_seq))
+
+    def workers(self) -> list[WorkerInfo]:
+        """A snapshot of every worker slot: pid, liveness, load, restarts, resident memory."""
+        return [
+            WorkerInfo(w.index, w.pid, w.ready and not w.gone, len(w.in_flight), w.restarts, w.rss())
+            for w in self._workers
+        ]
+
+    # --- requests -------------------------------------------------------------------------
+
+    def synthesize(
+        self,
+        text: str,
+        voice: str | None = None,
+        speaker: str | None = None,
+        speed: float = 1.0,
+        *,
+        guild_id: Hashable | None = None,
+        timeout: float | None = None,
+    ) -> SynthesisStream:
+        """Speak already normalized ``text``; returns an async iterator of :class:`AudioChunk`.
+
+        Args:
+            text: normalized text (see :func:`voicebot.text.normalize`).
+            voice: a voice name from :meth:`voices`, or None for the default voice (the
+                ``default_voice`` setting, else Open JTalk).
+            speaker: one of the voice's speakers, or None for its default.
+            speed: 1.0 is normal; clamped to [0.5, 2.0].
+            guild_id: requests are queued per guild and guilds are served in turn.
+            timeout: seconds from now until the last chunk (default: ``synthesis_timeout``).
+
+        Raises:
+            EngineBusy: the queue is full, or the engine is not running (raised at once).
+            UnknownVoice: no such voice or speaker.
+            InvalidSpeed: ``speed`` is not a positive number.
+        """
+        from voicebot.voices import Voice
+
+        if not self._accepting:
+            raise EngineBusy(
+                "the speech engine is not running (starting or shutting down); try again in a moment"
+            )
+        active = self._voice(voice)
+        info = active.info
+        if speaker is not None and speaker not in info.speakers:
+            raise UnknownVoice(
+                f"voice {info.name!r} has no speaker {speaker!r}; "
+                f"its speakers are: {', '.join(info.speakers)}"
+            )
+        speed = Voice.clamp_speed(speed)
+        request = Request(
+            text,
+            info.name,
+            info.version,
+            speaker,
+            speed,
+            guild_id,
+            self.settings.synthesis_timeout if timeout is None else timeout,
+            keep_audio=self._cache.accepts(text),
+        )
+        stream = SynthesisStream(request, self._cancel)
+        cached = self._cache.get(PhraseKey(info.name, info.version, speaker, speed, text))
+        if cached is not None or not text.strip():
+            if cached is not None:
+                request.push(*cached)
+            request.finish()
+            return stream
+        try:
+            self._queue.put(guild_id, request)
+        except QueueFull:
+            stream._done = True
+            raise EngineBusy(
+                f"{self._queue.maxsize} messages are already waiting to be read, so this one was skipped; "
+                "try again shortly (or raise VOICEBOT_ENGINE_QUEUE / VOICEBOT_WORKERS)"
+            ) from None
+        self._idle.clear()
+        self._pump()
+        return stream
+
+    def _pump(self) -> None:
+        """Hand queued requests to workers with room, guilds in turn, least-loaded worker first."""
+        while self._queue:
+            free = [w for w in self._workers if w.free > 0]
+            if not free:
+                return
+            request = self._queue.pop()
+            if request.finished:
+                continue
+            if request.attempts == 0:
+                active = self._voices.get(request.voice)
+                if active is None:
+                    request.finish(
+                        UnknownVoice(f"voice {request.voice!r} was removed before this message was read")
+                    )
+                    continue
+                request.version = active.spec.version
+            key = (request.voice, request.version)
+            candidates = [w for w in free if key in w.loaded]
+            if not candidates:
+                if any(key in w.loaded for w in self._workers if not w.gone):
+                    self._queue.put_front(request.guild, request)
+                    return
+                request.finish(
+                    SynthesisFailed(
+                        f"voice {request.voice!r} ({request.version}) is not loaded; try again shortly"
+                    )
+                )
+                continue
+            worker = max(candidates, key=lambda w: w.free)
+            request.attempts += 1
+            request.worker = worker
+            worker.in_flight[request.id] = request
+            worker.send(
+                Synthesize(
+                    request.id,
+                    request.text,
+                    request.voice,
+                    request.version,
+                    request.speaker,
+                    request.speed,
+                    skip=request.delivered,
+                )
+            )
+
+    def _cancel(self, request: Request) -> None:
+        """Stop ``request``: drop it from the queue, or tell its worker to stop at the next chunk."""
+        if request.finished and request.worker is None:
+            return
+        request.cancelled = True
+        worker = request.worker
+        if worker is None:
+            self._queue.remove(request.guild, request)
+        elif request.id in worker.in_flight:
+            worker.send(Cancel(request.id))
+        request.finish()
+        self._check_idle()

@@ -1,0 +1,86 @@
+"""Polls the models directory for voice files added, replaced or removed.
+
+A file is reported only once its size and modification time are the same in two polls in a
+row, so a file still being copied is never picked up half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["VOICE_SUFFIX", "ModelsWatcher", "VoiceFileChange"]
+
+_log = logging.getLogger(__name__)
+
+VOICE_SUFFIX = ".safetensors"
+
+_Stat = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class VoiceFileChange:
+    """A voice file that appeared (``added``), changed (``changed``) or went away (``removed``)."""
+
+    kind: Literal["added", "changed", "removed"]
+    name: str
+    path: Path
+
+
+class ModelsWatcher:
+    """Diffs successive scans of ``directory`` (``*.safetensors``, hidden files ignored)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._previous: dict[str, _Stat] = {}
+        self._known: dict[str, _Stat] = {}
+
+    def scan(self) -> dict[str, Path]:
+        """Voice files present now, by name (file name without the suffix)."""
+        try:
+            entries = list(self.directory.iterdir())
+        except OSError:
+            return {}
+        return {
+            path.name.removesuffix(VOICE_SUFFIX): path
+            for path in entries
+            if path.name.endswith(VOICE_SUFFIX) and not path.name.startswith(".") and path.is_file()
+        }
+
+    def _stats(self) -> dict[str, tuple[Path, _Stat]]:
+        stats: dict[str, tuple[Path, _Stat]] = {}
+        for name, path in self.scan().items():
+            try:
+                st = path.stat()
+            except OSError:  # removed between listing and stat
+                continue
+            stats[name] = (path, (st.st_size, st.st_mtime_ns))
+        return stats
+
+    def mark_known(self, name: str, path: Path | None) -> None:
+        """Record the current state of ``name`` as handled (``path`` None: known to be absent)."""
+        self._known.pop(name, None)
+        self._previous.pop(name, None)
+        if path is not None:
+            try:
+                st = path.stat()
+            except OSError:
+                return
+            self._known[name] = self._previous[name] = (st.st_size, st.st_mtime_ns)
+
+    def poll(self) -> list[VoiceFileChange]:
+        """Changes since the last report; files whose stat moved since the previous poll wait."""
+        stats = self._stats()
+        changes: list[VoiceFileChange] = []
+        for name, (path, stat) in sorted(stats.items()):
+            stable = self._previous.get(name) == stat
+            if stable and self._known.get(name) != stat:
+                changes.append(VoiceFileChange("changed" if name in self._known else "added", name, path))
+                self._known[name] = stat
+        for name in sorted(set(self._known) - set(stats)):
+            changes.append(VoiceFileChange("removed", name, self.directory / f"{name}{VOICE_SUFFIX}"))
+            del self._known[name]
+        self._previous = {name: stat for name, (_, stat) in stats.items()}
+        return changes

@@ -1,0 +1,260 @@
+"""The worker process: loads voices, synthesizes requests one chunk at a time, streams them back.
+
+A receiver thread reads the pipe: it answers heartbeats at once (reporting how long the
+current request has made no progress, so a hung synthesis is visible), marks cancelled
+requests, and queues everything else for the main thread, which handles messages in order.
+Voices are held per (name, version): a new version loads next to the old one, requests name
+the version they run on, and a dropped version lives on until its last request finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from voicebot.engine.batching import BatchJob, next_batch, synthesize_batch
+from voicebot.engine.protocol import (
+    Cancel,
+    Chunk,
+    Done,
+    DropVoice,
+    Failed,
+    LoadVoice,
+    Ping,
+    Pong,
+    Ready,
+    Stop,
+    Synthesize,
+    VoiceLoaded,
+    VoiceLoadFailed,
+    VoiceSpec,
+    WorkerConfig,
+)
+from voicebot.engine.runtime import configure_torch, inference, seed_everything
+
+if TYPE_CHECKING:
+    from voicebot.voices import Voice
+
+__all__ = ["load_voice", "worker_main"]
+
+_log = logging.getLogger(__name__)
+
+
+def load_voice(spec: VoiceSpec, device: str = "cpu", compile: bool = False, half: bool = False) -> Voice:
+    """Load the voice ``spec`` names: Open JTalk when ``spec.path`` is None, else a voice file."""
+    from voicebot.voices import NeuralVoice, OpenJTalkVoice
+
+    if spec.path is None:
+        return OpenJTalkVoice()
+    voice = NeuralVoice.load(spec.path, device=device, compile=compile)
+    if half:
+        voice.model.half()
+    return voice
+
+
+def worker_main(conn: Connection, config: WorkerConfig) -> None:
+    """Entry point of a worker process (started with the ``forkserver`` or ``spawn`` method)."""
+    configure_torch(config.torch_threads, config.compile_cache_dir)
+    _Worker(conn, config).serve()
+
+
+class _Worker:
+    def __init__(self, conn: Connection, config: WorkerConfig) -> None:
+        self._conn = conn
+        self._config = config
+        self._send_lock = threading.Lock()
+        self._inbox: queue.Queue[Any] = queue.Queue()
+        self._state_lock = threading.Lock()
+        self._received: set[int] = set()
+        self._cancelled: set[int] = set()
+        self._progress_at: float | None = None
+        self._voices: dict[tuple[str, str], Voice] = {}
+
+    # --- pipe ------------------------------------------------------------------------------
+
+    def _send(self, message: object) -> None:
+        with self._send_lock:
+            self._conn.send(message)
+
+    def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = self._conn.recv()
+            except (EOFError, OSError):  # the engine went away: stop
+                self._inbox.put(Stop())
+                return
+            if isinstance(message, Ping):
+                progress_at = self._progress_at
+                stalled = 0.0 if progress_at is None else time.monotonic() - progress_at
+                self._send(Pong(message.seq, stalled))
+            elif isinstance(message, Cancel):
+                with self._state_lock:
+                    if message.request_id in self._received:
+                        self._cancelled.add(message.request_id)
+            else:
+                if isinstance(message, Synthesize):
+                    with self._state_lock:
+                        self._received.add(message.request_id)
+                self._inbox.put(message)
+                if isinstance(message, Stop):
+                    return
+
+    def _is_cancelled(self, request_id: int) -> bool:
+        with self._state_lock:
+            return request_id in self._cancelled
+
+    def _finish(self, request_id: int, message: object) -> None:
+        with self._state_lock:
+            self._received.discard(request_id)
+            self._cancelled.discard(request_id)
+        self._send(message)
+
+    # --- voices ----------------------------------------------------------------------------
+
+    def _load(self, spec: VoiceSpec) -> None:
+        config = self._config
+        try:
+            voice = load_voice(spec, config.device, config.compile, config.half)
+            if config.compile:
+                for text in config.warmup_texts:
+                    seed_everything()
+                    with inference():
+                        for _ in voice.stream(text):
+                            pass
+        except Exception as exc:  # any failure to load is reported, the worker keeps serving
+            self._send(VoiceLoadFailed(spec.name, spec.version, f"{type(exc).__name__}: {exc}"))
+            return
+        self._voices[(spec.name, spec.version)] = voice
+        self._send(VoiceLoaded(spec.name, spec.version))
+
+    def _voice_for(self, request: Synthesize) -> Voice | None:
+        voice = self._voices.get((request.voice, request.version))
+        if voice is None:
+            self._finish(
+                request.request_id,
+                Failed(request.request_id, f"voice {request.voice!r} ({request.version}) is not loaded"),
+            )
+        return voice
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        threading.Thread(target=self._receive_loop, name="engine-receiver", daemon=True).start()
+        for spec in self._config.voices:
+            self._load(spec)
+        self._send(Ready(os.getpid()))
+        if self._config.max_batch > 1:
+            self._serve_batched()
+        else:
+            self._serve_streaming()
+
+    def _handle_control(self, message: object) -> bool:
+        """Handle a non-request message; return False on Stop."""
+        if isinstance(message, Stop):
+            return False
+        if isinstance(message, LoadVoice):
+            self._load(message.spec)
+        elif isinstance(message, DropVoice):
+            self._voices.pop((message.name, message.version), None)
+        return True
+
+    def _serve_streaming(self) -> None:
+        while True:
+            message = self._inbox.get()
+            if isinstance(message, Synthesize):
+                self._stream(message)
+            elif not self._handle_control(message):
+                return
+
+    def _stream(self, request: Synthesize) -> None:
+        rid = request.request_id
+        voice = self._voice_for(request)
+        if voice is None:
+            return
+        self._progress_at = time.monotonic()
+        seed_everything()
+        try:
+            with inference():
+                chunks = voice.stream(request.text, speaker=request.speaker, speed=request.speed)
+                for index, samples in enumerate(chunks):
+                    if self._is_cancelled(rid):
+                        break
+                    self._progress_at = time.monotonic()
+                    if index >= request.skip:
+                        samples = np.ascontiguousarray(samples, dtype=np.float32)
+                        self._send(Chunk(rid, samples, voice.sample_rate))
+        except Exception as exc:  # a voice error fails this request only
+            _log.exception("request %d failed", rid)
+            self._finish(rid, Failed(rid, f"{type(exc).__name__}: {exc}"))
+            return
+        finally:
+            self._progress_at = None
+        self._finish(rid, Done(rid))
+
+    def _serve_batched(self) -> None:
+        from voicebot.text import split_sentences
+
+        jobs: list[BatchJob] = []
+        while True:
+            try:
+                message = self._inbox.get(block=not jobs)
+            except queue.Empty:
+                message = None
+            if isinstance(message, Synthesize):
+                if self._voice_for(message) is not None:
+                    sentences = [s for s in split_sentences(message.text) if s.strip()] or [message.text]
+                    key = (message.voice, message.version)
+                    jobs.append(
+                        BatchJob(
+                            message.request_id,
+                            key,
+                            sentences,
+                            message.speaker,
+                            message.speed,
+                            skip=message.skip,
+                        )
+                    )
+                continue
+            if message is not None:
+                if not self._handle_control(message):
+                    return
+                continue
+            for job in [j for j in jobs if self._is_cancelled(j.request_id)]:
+                jobs.remove(job)
+                self._finish(job.request_id, Done(job.request_id))
+            self._step(jobs)
+
+    def _step(self, jobs: list[BatchJob]) -> None:
+        batch = next_batch(jobs, self._config.max_batch)
+        if not batch:
+            return
+        voice = self._voices.get(batch[0].voice_key)
+        self._progress_at = time.monotonic()
+        try:
+            if voice is None:
+                raise RuntimeError(f"voice {batch[0].voice_key[0]!r} is no longer loaded")
+            seed_everything()
+            with inference():
+                outputs = synthesize_batch(voice, [job.next_item() for job in batch])
+        except Exception as exc:  # the whole batch fails; other voices' jobs go on
+            for job in batch:
+                jobs.remove(job)
+                self._finish(job.request_id, Failed(job.request_id, f"{type(exc).__name__}: {exc}"))
+            return
+        finally:
+            self._progress_at = None
+        for job, samples in zip(batch, outputs, strict=True):
+            job.sentences.pop(0)
+            if job.sent >= job.skip:
+                self._send(Chunk(job.request_id, samples, voice.sample_rate))
+            job.sent += 1
+            if job.finished:
+                jobs.remove(job)
+                self._finish(job.request_id, Done(job.request_id))
