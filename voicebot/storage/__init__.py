@@ -1,0 +1,38 @@
+"""The settings database: guild settings, per-user voices, dictionaries, reader channels, plugin data.
+
+One SQLite file (WAL mode) reached through aiosqlite; its schema is migrated in place with a
+backup written first, and a file that is damaged, locked, foreign or newer is refused with a
+:class:`StorageError`, never overwritten.
+"""
+
+from __future__ import annotations
+
+from voicebot.storage.database import DATABASE_FILE, MAX_PLUGIN_VALUE_BYTES, Database, PluginData
+from voicebot.storage.errors import StorageError, StorageLimitError
+from voicebot.storage.records import (
+    MAX_PATTERN_CHARS,
+    MAX_READING_CHARS,
+    MAX_SPEED,
+    MIN_SPEED,
+    GuildSettings,
+    ReaderChannels,
+    UserVoice,
+)
+from voicebot.storage.schema import SCHEMA_VERSION
+
+__all__ = [
+    "DATABASE_FILE",
+    "MAX_PATTERN_CHARS",
+    "MAX_PLUGIN_VALUE_BYTES",
+    "MAX_READING_CHARS",
+    "MAX_SPEED",
+    "MIN_SPEED",
+    "SCHEMA_VERSION",
+    "Database",
+    "GuildSettings",
+    "PluginData",
+    "ReaderChannels",
+    "StorageError",
+    "StorageLimitError",
+    "UserVoice",
+]

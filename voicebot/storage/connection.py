@@ -1,0 +1,155 @@
+"""Opening the SQLite file safely: refuse what is not ours, back up, migrate, WAL mode.
+
+An existing file is never deleted, truncated or recreated. Anything unexpected (not a
+SQLite file, a damaged one, a newer schema, a locked file, someone else's database) is
+refused with a :class:`StorageError` that says what to do, and the file stays as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+from voicebot.storage.errors import StorageError
+
+__all__ = ["describe_error", "open_connection"]
+
+_log = logging.getLogger(__name__)
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def describe_error(path: Path, exc: sqlite3.Error) -> StorageError:
+    """A readable :class:`StorageError` for an error SQLite raised on ``path``."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StorageError(
+            f"the settings database {path} is locked by another program (is another voicebot "
+            "running on the same data folder?): stop it, or give this one its own VOICEBOT_DATA_DIR"
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StorageError(
+            f"the settings database {path} is damaged ({text}): voicebot leaves it untouched; "
+            "restore it from a backup (*.bak next to it) or move it away to start afresh"
+        )
+    if "readonly" in text or "unable to open" in text or "disk" in text:
+        return StorageError(
+            f"cannot write the settings database {path} ({text}): check the folder's space and rights"
+        )
+    return StorageError(f"the settings database {path} failed: {text}")
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StorageError(f"cannot read the settings database {path}: {exc.strerror}") from exc
+    if header and header != _SQLITE_HEADER:
+        raise StorageError(
+            f"{path} is not a SQLite database (it may be damaged or another file): voicebot leaves it "
+            "untouched; restore it from a backup or move it away to start afresh"
+        )
+
+
+async def _scalar(conn: aiosqlite.Connection, sql: str) -> object:
+    async with conn.execute(sql) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def _backup(conn: aiosqlite.Connection, path: Path, version: int) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    backup = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
+    await conn.execute("VACUUM INTO ?", (str(backup),))
+    return backup
+
+
+async def _migrate(
+    conn: aiosqlite.Connection, path: Path, migrations: Sequence[Sequence[str]], version: int
+) -> None:
+    """Apply steps ``version + 1 ..`` in one transaction (all or nothing)."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = int(await _scalar(conn, "PRAGMA user_version") or 0)  # another process may have won
+        for number in range(current + 1, len(migrations) + 1):
+            for statement in migrations[number - 1]:
+                await conn.execute(statement)
+            _log.info("settings database %s migrated to schema %d", path, number)
+        await conn.execute(f"PRAGMA user_version = {len(migrations)}")
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+
+
+async def _prepare(
+    conn: aiosqlite.Connection, path: Path, migrations: Sequence[Sequence[str]], existed: bool
+) -> None:
+    latest = len(migrations)
+    version = int(await _scalar(conn, "PRAGMA user_version") or 0)
+    if version > latest:
+        raise StorageError(
+            f"the settings database {path} was written by a newer voicebot (schema {version}, this "
+            f"version knows up to {latest}): upgrade voicebot, or restore an older backup"
+        )
+    if version == 0 and await _scalar(conn, "SELECT count(*) FROM sqlite_master"):
+        raise StorageError(
+            f"{path} is a SQLite database of another program, not voicebot's: voicebot leaves it "
+            "untouched; point VOICEBOT_DATA_DIR at another folder"
+        )
+    check = await _scalar(conn, "PRAGMA quick_check")
+    if check != "ok":
+        raise StorageError(
+            f"the settings database {path} is damaged ({check}): voicebot leaves it untouched; "
+            "restore it from a backup (*.bak next to it) or move it away to start afresh"
+        )
+    mode = await _scalar(conn, "PRAGMA journal_mode = WAL")
+    if mode != "wal":
+        raise StorageError(f"the settings database {path} cannot use WAL mode (got {mode}): use a local disk")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    if version < latest:
+        if existed and version > 0:
+            backup = await _backup(conn, path, version)
+            _log.info("backed up the settings database to %s before migrating", backup)
+        await _migrate(conn, path, migrations, version)
+    else:
+        # Take the write lock once, so a database another voicebot is writing is refused now.
+        await conn.execute("BEGIN IMMEDIATE")
+        await conn.execute("COMMIT")
+
+
+async def open_connection(
+    path: Path, migrations: Sequence[Sequence[str]], *, timeout: float
+) -> aiosqlite.Connection:
+    """Open (or create) the database at ``path`` and bring its schema to ``len(migrations)``.
+
+    Raises:
+        StorageError: the file is not a voicebot SQLite database, is damaged, is locked for
+            longer than ``timeout`` seconds, or has a newer schema.
+    """
+    _check_header(path)
+    existed = path.exists() and path.stat().st_size > 0
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create the data folder {path.parent}: {exc.strerror}") from exc
+    try:
+        conn = await aiosqlite.connect(path, timeout=timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise describe_error(path, exc) from exc
+    try:
+        await _prepare(conn, path, migrations, existed)
+    except BaseException as exc:
+        await conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise describe_error(path, exc) from exc
+        raise
+    return conn

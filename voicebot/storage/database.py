@@ -1,0 +1,403 @@
+"""The settings database: typed async methods over one SQLite connection (aiosqlite).
+
+Every write runs in its own ``BEGIN IMMEDIATE`` transaction, and one asyncio lock keeps
+coroutines from interleaving statements on the shared connection. SQLite errors come out
+as :class:`StorageError` with a readable message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import unicodedata
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import aiosqlite
+
+from voicebot.storage.connection import describe_error, open_connection
+from voicebot.storage.errors import StorageError, StorageLimitError
+from voicebot.storage.records import (
+    MAX_PATTERN_CHARS,
+    MAX_READING_CHARS,
+    GuildSettings,
+    ReaderChannels,
+    UserVoice,
+)
+from voicebot.storage.schema import MIGRATIONS
+from voicebot.text import DictEntry
+
+if TYPE_CHECKING:
+    from voicebot.config import Settings
+
+__all__ = ["DATABASE_FILE", "MAX_PLUGIN_VALUE_BYTES", "Database", "PluginData"]
+
+_log = logging.getLogger(__name__)
+
+DATABASE_FILE = "voicebot.sqlite3"
+MAX_PLUGIN_VALUE_BYTES = 64 * 1024
+_MAX_KEY_CHARS = 200
+
+_GUILD_COLUMNS = (
+    "default_voice",
+    "language",
+    "max_chars",
+    "read_names",
+    "read_bots",
+    "read_joins",
+    "auto_join",
+    "skip_prefixes",
+)
+
+
+def _pattern_key(pattern: str) -> str:
+    """Dictionary words are one entry regardless of case and width, as matching treats them."""
+    return unicodedata.normalize("NFKC", pattern).casefold().strip()
+
+
+class Database:
+    """voicebot's settings database in one SQLite file.
+
+    Use ``async with Database(path) as db:`` or ``await db.open()`` / ``await db.close()``.
+
+    Args:
+        path: the SQLite file; created (with its folder) if missing.
+        max_dictionary_entries: most dictionary words per guild.
+        timeout: seconds to wait for a lock held by another connection before giving up.
+    """
+
+    def __init__(self, path: str | Path, *, max_dictionary_entries: int = 500, timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self.max_dictionary_entries = max_dictionary_entries
+        self._timeout = timeout
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database in ``settings.data_dir``, with the configured dictionary cap."""
+        return cls(settings.data_dir / DATABASE_FILE, max_dictionary_entries=settings.dictionary_max_entries)
+
+    async def open(self) -> None:
+        """Open the file, creating or migrating the schema (a backup is written first).
+
+        Raises:
+            StorageError: the file is damaged, not a voicebot database, locked by another
+                program, or from a newer voicebot. The file is left as it was.
+        """
+        if self._conn is not None:
+            return
+        self._conn = await open_connection(self.path, MIGRATIONS, timeout=self._timeout)
+        _log.debug("settings database %s open", self.path)
+
+    async def close(self) -> None:
+        """Close the file; safe to call twice."""
+        if self._conn is None:
+            return
+        async with self._lock:
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            if self._conn is None:
+                raise StorageError("the settings database is not open: call `await db.open()` first")
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise describe_error(self.path, exc) from exc
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._read() as conn:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    async def _fetchall(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        async with self._read() as conn, conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    # --- guild settings ----------------------------------------------------------------------
+
+    async def get_guild_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's settings (defaults for a guild that never changed any)."""
+        rows = await self._fetchall(
+            f"SELECT {', '.join(_GUILD_COLUMNS)} FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        )
+        ignored = await self._fetchall("SELECT user_id FROM ignored_users WHERE guild_id = ?", (guild_id,))
+        ignored_users = frozenset(row[0] for row in ignored)
+        if not rows:
+            return GuildSettings(ignored_users=ignored_users)
+        voice, language, max_chars, names, bots, joins, auto_join, prefixes = rows[0]
+        return GuildSettings(
+            default_voice=voice,
+            language=language,
+            max_chars=max_chars,
+            read_names=bool(names),
+            read_bots=bool(bots),
+            read_joins=bool(joins),
+            auto_join=bool(auto_join),
+            skip_prefixes=tuple(json.loads(prefixes)),
+            ignored_users=ignored_users,
+        )
+
+    async def set_guild_settings(self, guild_id: int, settings: GuildSettings) -> None:
+        """Store all of the guild's settings at once."""
+        values = (
+            settings.default_voice,
+            settings.language,
+            settings.max_chars,
+            int(settings.read_names),
+            int(settings.read_bots),
+            int(settings.read_joins),
+            int(settings.auto_join),
+            json.dumps(list(settings.skip_prefixes), ensure_ascii=False),
+        )
+        marks = ", ".join("?" for _ in _GUILD_COLUMNS)
+        async with self._write() as conn:
+            await conn.execute(
+                f"INSERT OR REPLACE INTO guild_settings (guild_id, {', '.join(_GUILD_COLUMNS)}) "
+                f"VALUES (?, {marks})",
+                (guild_id, *values),
+            )
+            await conn.execute("DELETE FROM ignored_users WHERE guild_id = ?", (guild_id,))
+            await conn.executemany(
+                "INSERT INTO ignored_users (guild_id, user_id) VALUES (?, ?)",
+                [(guild_id, user_id) for user_id in sorted(settings.ignored_users)],
+            )
+
+    async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
+        """Change some of the guild's settings (names as in :class:`GuildSettings`).
+
+        Returns: the settings now stored.
+
+        Raises:
+            StorageLimitError: a value is out of bounds (nothing is changed).
+        """
+        unknown = set(changes) - set(GuildSettings.__dataclass_fields__)
+        if unknown:
+            raise StorageError(f"unknown guild settings: {', '.join(sorted(unknown))}")
+        current = await self.get_guild_settings(guild_id)
+        updated = GuildSettings(**{**current.__dict__, **changes})
+        await self.set_guild_settings(guild_id, updated)
+        return updated
+
+    # --- per-user voice ----------------------------------------------------------------------
+
+    async def get_user_voice(self, guild_id: int, user_id: int) -> UserVoice | None:
+        """The voice the member picked in this guild, or None if they never picked one."""
+        rows = await self._fetchall(
+            "SELECT voice, speaker, speed FROM user_voices WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        return UserVoice(*rows[0]) if rows else None
+
+    async def set_user_voice(self, guild_id: int, user_id: int, voice: UserVoice) -> None:
+        """Store the member's voice, speaker and speed for this guild."""
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO user_voices (guild_id, user_id, voice, speaker, speed) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (guild_id, user_id, voice.voice, voice.speaker, voice.speed),
+            )
+
+    async def clear_user_voice(self, guild_id: int, user_id: int) -> bool:
+        """Forget the member's voice in this guild. Returns: whether there was one."""
+        async with self._write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM user_voices WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
+            return cursor.rowcount > 0
+
+    # --- dictionary --------------------------------------------------------------------------
+
+    async def add_dictionary_entry(self, guild_id: int, pattern: str, reading: str) -> bool:
+        """Read ``pattern`` as ``reading`` in this guild, replacing the same word's entry.
+
+        The same word means equal after NFKC and case folding (``ＡＢＣ`` is ``abc``).
+
+        Returns: True if an entry was replaced, False if one was added.
+
+        Raises:
+            StorageLimitError: the pattern or reading is empty or too long, or the guild's
+                dictionary already holds ``max_dictionary_entries`` words.
+        """
+        pattern, reading = pattern.strip(), reading.strip()
+        if not 0 < len(pattern) <= MAX_PATTERN_CHARS:
+            raise StorageLimitError(f"a dictionary word must be 1 to {MAX_PATTERN_CHARS} characters")
+        if not 0 < len(reading) <= MAX_READING_CHARS:
+            raise StorageLimitError(f"a reading must be 1 to {MAX_READING_CHARS} characters")
+        key = _pattern_key(pattern)
+        async with self._write() as conn:
+            async with conn.execute(
+                "SELECT count(*), sum(pattern_key = ?) FROM dictionary WHERE guild_id = ?", (key, guild_id)
+            ) as cursor:
+                count, existing = await cursor.fetchone()  # type: ignore[misc]
+            if not existing and count >= self.max_dictionary_entries:
+                raise StorageLimitError(
+                    f"this server's dictionary is full ({self.max_dictionary_entries} words): "
+                    "remove words you no longer need first"
+                )
+            await conn.execute(
+                "INSERT OR REPLACE INTO dictionary (guild_id, pattern_key, pattern, reading) "
+                "VALUES (?, ?, ?, ?)",
+                (guild_id, key, pattern, reading),
+            )
+        return bool(existing)
+
+    async def remove_dictionary_entry(self, guild_id: int, pattern: str) -> bool:
+        """Remove the word (matched like :meth:`add_dictionary_entry`). Returns: whether it was there."""
+        async with self._write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM dictionary WHERE guild_id = ? AND pattern_key = ?",
+                (guild_id, _pattern_key(pattern)),
+            )
+            return cursor.rowcount > 0
+
+    async def list_dictionary(self, guild_id: int) -> list[DictEntry]:
+        """The guild's dictionary, sorted by word, ready for ``apply_dictionary``."""
+        rows = await self._fetchall(
+            "SELECT pattern, reading FROM dictionary WHERE guild_id = ? ORDER BY pattern_key", (guild_id,)
+        )
+        return [DictEntry(pattern, reading) for pattern, reading in rows]
+
+    # --- reader channels ---------------------------------------------------------------------
+
+    async def set_reader_channels(self, guild_id: int, text_channel_id: int, voice_channel_id: int) -> None:
+        """Remember that the guild's reader reads ``text_channel_id`` into ``voice_channel_id``."""
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO reader_channels (guild_id, text_channel_id, voice_channel_id) "
+                "VALUES (?, ?, ?)",
+                (guild_id, text_channel_id, voice_channel_id),
+            )
+
+    async def get_reader_channels(self, guild_id: int) -> ReaderChannels | None:
+        """The guild's reader channels, or None when its reader is off."""
+        rows = await self._fetchall(
+            "SELECT guild_id, text_channel_id, voice_channel_id FROM reader_channels WHERE guild_id = ?",
+            (guild_id,),
+        )
+        return ReaderChannels(*rows[0]) if rows else None
+
+    async def clear_reader_channels(self, guild_id: int) -> bool:
+        """Turn the guild's reader off. Returns: whether it was on."""
+        async with self._write() as conn:
+            cursor = await conn.execute("DELETE FROM reader_channels WHERE guild_id = ?", (guild_id,))
+            return cursor.rowcount > 0
+
+    async def all_reader_channels(self) -> list[ReaderChannels]:
+        """Every guild's reader channels (to resume reading after a restart)."""
+        rows = await self._fetchall(
+            "SELECT guild_id, text_channel_id, voice_channel_id FROM reader_channels ORDER BY guild_id"
+        )
+        return [ReaderChannels(*row) for row in rows]
+
+    # --- plugins and user data ---------------------------------------------------------------
+
+    def plugin_data(self, plugin: str) -> PluginData:
+        """Key-value storage private to the plugin named ``plugin``."""
+        return PluginData(self, plugin)
+
+    async def delete_user_data(self, user_id: int) -> int:
+        """Forget everything stored about the user in every guild (voices, ignore lists, plugin data).
+
+        Returns: the number of records deleted.
+        """
+        async with self._write() as conn:
+            deleted = 0
+            for table in ("user_voices", "ignored_users", "plugin_data"):
+                cursor = await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+                deleted += cursor.rowcount
+        _log.info("deleted %d stored records about a user on request", deleted)
+        return deleted
+
+
+class PluginData:
+    """One plugin's key-value data, optionally per guild and per user (values are JSON).
+
+    Data stored with a ``user_id`` is removed by :meth:`Database.delete_user_data`.
+    """
+
+    def __init__(self, database: Database, plugin: str) -> None:
+        if not 0 < len(plugin) <= _MAX_KEY_CHARS:
+            raise StorageLimitError(f"a plugin name must be 1 to {_MAX_KEY_CHARS} characters")
+        self._db = database
+        self.plugin = plugin
+
+    def _scope(self, key: str, guild_id: int | None, user_id: int | None) -> tuple[str, int, int, str]:
+        if not 0 < len(key) <= _MAX_KEY_CHARS:
+            raise StorageLimitError(f"a plugin data key must be 1 to {_MAX_KEY_CHARS} characters")
+        return (self.plugin, guild_id or 0, user_id or 0, key)
+
+    async def get(
+        self, key: str, default: Any = None, *, guild_id: int | None = None, user_id: int | None = None
+    ) -> Any:
+        """The value stored under ``key`` in this scope, or ``default``."""
+        rows = await self._db._fetchall(
+            "SELECT value FROM plugin_data WHERE plugin = ? AND guild_id = ? AND user_id = ? AND key = ?",
+            self._scope(key, guild_id, user_id),
+        )
+        return json.loads(rows[0][0]) if rows else default
+
+    async def set(
+        self, key: str, value: Any, *, guild_id: int | None = None, user_id: int | None = None
+    ) -> None:
+        """Store a JSON-serializable ``value`` under ``key`` in this scope.
+
+        Raises:
+            StorageLimitError: the value is not JSON-serializable or larger than 64 KiB.
+        """
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise StorageLimitError(f"plugin {self.plugin!r} can only store JSON values: {exc}") from exc
+        if len(text.encode()) > MAX_PLUGIN_VALUE_BYTES:
+            raise StorageLimitError(
+                f"plugin {self.plugin!r} tried to store {len(text.encode())} bytes under {key!r}: "
+                f"the limit is {MAX_PLUGIN_VALUE_BYTES}"
+            )
+        async with self._db._write() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO plugin_data (plugin, guild_id, user_id, key, value) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (*self._scope(key, guild_id, user_id), text),
+            )
+
+    async def delete(self, key: str, *, guild_id: int | None = None, user_id: int | None = None) -> bool:
+        """Remove ``key`` from this scope. Returns: whether it was there."""
+        async with self._db._write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM plugin_data WHERE plugin = ? AND guild_id = ? AND user_id = ? AND key = ?",
+                self._scope(key, guild_id, user_id),
+            )
+            return cursor.rowcount > 0
+
+    async def keys(self, *, guild_id: int | None = None, user_id: int | None = None) -> list[str]:
+        """The keys stored in this scope, sorted."""
+        rows = await self._db._fetchall(
+            "SELECT key FROM plugin_data WHERE plugin = ? AND guild_id = ? AND user_id = ? ORDER BY key",
+            (self.plugin, guild_id or 0, user_id or 0),
+        )
+        return [row[0] for row in rows]

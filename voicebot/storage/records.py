@@ -1,0 +1,106 @@
+"""The typed records the database stores, with the bounds each value must respect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from voicebot.storage.errors import StorageLimitError
+
+__all__ = [
+    "MAX_IGNORED_USERS",
+    "MAX_NAME_CHARS",
+    "MAX_PATTERN_CHARS",
+    "MAX_READING_CHARS",
+    "MAX_SKIP_PREFIXES",
+    "MAX_SKIP_PREFIX_CHARS",
+    "MAX_SPEED",
+    "MIN_SPEED",
+    "GuildSettings",
+    "ReaderChannels",
+    "UserVoice",
+]
+
+MAX_PATTERN_CHARS = 50  # a dictionary word
+MAX_READING_CHARS = 64  # its reading; refused when longer rather than cut when read
+MAX_NAME_CHARS = 100  # voice and speaker names
+MAX_SKIP_PREFIXES = 20
+MAX_SKIP_PREFIX_CHARS = 16
+MAX_IGNORED_USERS = 1000
+MIN_SPEED = 0.5
+MAX_SPEED = 2.0
+
+
+def _check_name(what: str, value: str | None) -> None:
+    if value is not None and not 0 < len(value) <= MAX_NAME_CHARS:
+        raise StorageLimitError(f"{what} must be 1 to {MAX_NAME_CHARS} characters (got {len(value)})")
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """One server's reading settings; a server that never changed any gets these defaults.
+
+    Attributes:
+        default_voice: voice for members who have not picked one (None: the bot's default).
+        language: language of the bot's replies, ``"ja"`` or ``"en"``.
+        max_chars: longest message read (None: the bot's ``max_chars`` setting).
+        read_names: announce the author's name when the speaker changes.
+        read_bots: read messages written by bots too.
+        read_joins: announce members joining and leaving the voice channel.
+        auto_join: join the voice channel by itself when reading starts.
+        skip_prefixes: messages starting with one of these are not read (bot commands).
+        ignored_users: members whose messages are never read.
+    """
+
+    default_voice: str | None = None
+    language: Literal["ja", "en"] = "ja"
+    max_chars: int | None = None
+    read_names: bool = True
+    read_bots: bool = False
+    read_joins: bool = False
+    auto_join: bool = False
+    skip_prefixes: tuple[str, ...] = ()
+    ignored_users: frozenset[int] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        _check_name("the default voice", self.default_voice)
+        if self.language not in ("ja", "en"):
+            raise StorageLimitError(f"language must be 'ja' or 'en' (got {self.language!r})")
+        if self.max_chars is not None and not 1 <= self.max_chars <= 5000:
+            raise StorageLimitError(f"max_chars must be 1 to 5000 (got {self.max_chars})")
+        if len(self.skip_prefixes) > MAX_SKIP_PREFIXES:
+            raise StorageLimitError(f"at most {MAX_SKIP_PREFIXES} skip prefixes: remove some first")
+        if any(not 0 < len(p) <= MAX_SKIP_PREFIX_CHARS for p in self.skip_prefixes):
+            raise StorageLimitError(f"a skip prefix must be 1 to {MAX_SKIP_PREFIX_CHARS} characters")
+        if len(self.ignored_users) > MAX_IGNORED_USERS:
+            raise StorageLimitError(f"at most {MAX_IGNORED_USERS} ignored members: remove some first")
+
+
+@dataclass(frozen=True)
+class UserVoice:
+    """The voice one member picked in one server.
+
+    Attributes:
+        voice: installed voice name.
+        speaker: speaker of a multi-speaker voice (None: the voice's first).
+        speed: speaking rate, 0.5 to 2.0.
+    """
+
+    voice: str
+    speaker: str | None = None
+    speed: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_name("the voice name", self.voice)
+        _check_name("the speaker name", self.speaker)
+        if not MIN_SPEED <= self.speed <= MAX_SPEED:
+            raise StorageLimitError(f"speed must be {MIN_SPEED} to {MAX_SPEED} (got {self.speed})")
+
+
+@dataclass(frozen=True)
+class ReaderChannels:
+    """Where a server's reader runs: the text channel read aloud and the voice channel spoken in."""
+
+    guild_id: int
+    text_channel_id: int
+    voice_channel_id: int

@@ -1,0 +1,64 @@
+"""The database schema as ordered migration steps.
+
+Step ``i`` (counting from 1) takes a database from ``PRAGMA user_version`` ``i - 1`` to
+``i``. Steps are append-only: once released, a step never changes; a new column or table
+is a new step. Each step runs in the same transaction as the version bump.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE guild_settings (
+            guild_id INTEGER PRIMARY KEY,
+            default_voice TEXT,
+            language TEXT NOT NULL DEFAULT 'ja',
+            max_chars INTEGER,
+            read_names INTEGER NOT NULL DEFAULT 1,
+            read_bots INTEGER NOT NULL DEFAULT 0,
+            read_joins INTEGER NOT NULL DEFAULT 0,
+            auto_join INTEGER NOT NULL DEFAULT 0,
+            skip_prefixes TEXT NOT NULL DEFAULT '[]'
+        )""",
+        """CREATE TABLE ignored_users (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            PRIMARY KEY (guild_id, user_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX ignored_users_by_user ON ignored_users (user_id)",
+        """CREATE TABLE user_voices (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            voice TEXT NOT NULL,
+            speaker TEXT,
+            speed REAL NOT NULL DEFAULT 1.0,
+            PRIMARY KEY (guild_id, user_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX user_voices_by_user ON user_voices (user_id)",
+        """CREATE TABLE dictionary (
+            guild_id INTEGER NOT NULL,
+            pattern_key TEXT NOT NULL,
+            pattern TEXT NOT NULL,
+            reading TEXT NOT NULL,
+            PRIMARY KEY (guild_id, pattern_key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE reader_channels (
+            guild_id INTEGER PRIMARY KEY,
+            text_channel_id INTEGER NOT NULL,
+            voice_channel_id INTEGER NOT NULL
+        )""",
+        """CREATE TABLE plugin_data (
+            plugin TEXT NOT NULL,
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (plugin, guild_id, user_id, key)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX plugin_data_by_user ON plugin_data (user_id) WHERE user_id != 0",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
