@@ -96,7 +96,11 @@ def _main(args: argparse.Namespace) -> int:
     if audio.size == 0:
         print(f"voicebot say: nothing to say in {args.text!r}", file=sys.stderr)
         return 1
-    soundfile.write(args.output, audio, voice.sample_rate, subtype="PCM_16")
+    try:
+        soundfile.write(args.output, audio, voice.sample_rate, subtype="PCM_16", format="WAV")
+    except (OSError, soundfile.LibsndfileError) as exc:
+        print(f"voicebot say: error: cannot write {args.output}: {exc}", file=sys.stderr)
+        return 1
     duration = audio.size / voice.sample_rate
     speaker = voice.resolve_speaker(args.speaker)
     print(

@@ -1,0 +1,101 @@
+"""``voicebot say`` writes a WAV file with the fallback voice and with a neural voice."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import soundfile
+
+from voicebot.cli import main
+from voicebot.config import get_settings
+
+TEXT = "こんにちは、読み上げボットです。"
+
+
+@pytest.fixture
+def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty models folder that the settings point at, read fresh for each test."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VOICEBOT_MODELS_DIR", str(folder))
+    monkeypatch.setenv("VOICEBOT_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield folder
+    get_settings.cache_clear()
+
+
+def test_falls_back_to_open_jtalk_with_one_notice(
+    models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "hello.wav"
+    assert main(["say", TEXT, "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert [line for line in captured.err.splitlines() if line.startswith("note:")] == [
+        f"note: no neural voice 'default' in {models} yet, speaking with the Open JTalk voice "
+        "(install a voice file there or set VOICEBOT_DEFAULT_VOICE)"
+    ]
+    audio, rate = soundfile.read(out)
+    assert rate == 48000 and 1.0 < len(audio) / rate < 5.0
+    assert str(out) in captured.out and "RTF" in captured.out and "voice openjtalk" in captured.out
+
+
+def test_speaks_with_a_neural_voice_by_name(
+    models: Path, tmp_path: Path, tiny_voice_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(tiny_voice_file, models / "tiny.safetensors")
+    out = tmp_path / "tiny.wav"
+    assert main(["say", TEXT, "-o", str(out), "--voice", "tiny", "--speaker", "kumo", "--speed", "1.5"]) == 0
+    captured = capsys.readouterr()
+    assert "note:" not in captured.err
+    assert "voice tiny (kumo)" in captured.out
+    audio, rate = soundfile.read(out)
+    assert rate == 24000 and len(audio) > 0 and abs(audio).max() > 0
+
+
+def test_default_voice_setting_picks_the_neural_voice(
+    models: Path, tmp_path: Path, tiny_voice_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(tiny_voice_file, models / "tiny.safetensors")
+    monkeypatch.setenv("VOICEBOT_DEFAULT_VOICE", "tiny")
+    out = tmp_path / "out.wav"
+    assert main(["say", TEXT, "-o", str(out)]) == 0
+    assert soundfile.info(out).samplerate == 24000
+
+
+def test_unknown_voice_and_speaker_are_readable_errors(
+    models: Path, tmp_path: Path, tiny_voice_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(tiny_voice_file, models / "tiny.safetensors")
+    assert main(["say", TEXT, "--voice", "nope"]) == 2
+    assert "no voice 'nope'" in capsys.readouterr().err
+    assert main(["say", TEXT, "--voice", "tiny", "--speaker", "x"]) == 2
+    assert "its speakers are: alpha, kumo" in capsys.readouterr().err
+    assert not (tmp_path / "say.wav").exists()
+
+
+def test_broken_voice_file_is_a_readable_error(models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (models / "default.safetensors").write_bytes(b"\x80\x04not really a pickle")
+    assert main(["say", TEXT]) == 2
+    err = capsys.readouterr().err
+    assert "voicebot say: error:" in err and "convert it with `voicebot export`" in err
+
+
+def test_list_shows_every_voice_and_its_speakers(
+    models: Path, tiny_voice_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(tiny_voice_file, models / "tiny.safetensors")
+    (models / "broken.safetensors").write_bytes(b"junk")
+    assert main(["say", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("openjtalk: Open JTalk (mei), speakers: mei")
+    assert lines[1].startswith("broken: refused:")
+    assert lines[2] == "tiny: Tiny test voice, speakers: alpha, kumo"
+
+
+def test_missing_text_is_a_usage_error(models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["say"]) == 2
+    assert "give the TEXT" in capsys.readouterr().err
