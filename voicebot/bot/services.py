@@ -31,9 +31,10 @@ _log = logging.getLogger(__name__)
 
 def is_admin(member: discord.Member | discord.User, settings: Settings) -> bool:
     """Whether ``member`` may manage voices: Manage Server permission or the configured admin role."""
-    if not isinstance(member, discord.Member):
+    permissions = getattr(member, "guild_permissions", None)  # absent on a User (outside a guild)
+    if permissions is None:
         return False
-    if member.guild_permissions.manage_guild:
+    if permissions.manage_guild:
         return True
     return settings.admin_role is not None and any(role.name == settings.admin_role for role in member.roles)
 

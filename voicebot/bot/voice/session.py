@@ -213,20 +213,20 @@ class VoiceSession:
         loudness = LoudnessNormalizer()
         playing = False
         try:
-            chunks = self._engine.synthesize(
+            stream = self._engine.synthesize(
                 utterance.text,
                 voice=utterance.voice,
                 speaker=utterance.speaker,
                 speed=utterance.speed,
                 guild_id=self.guild_id,
             )
-            async for chunk in chunks:
-                source.put(
-                    encoder.encode(loudness.process(chunk.samples, chunk.sample_rate), chunk.sample_rate)
-                )
-                if not playing:
-                    self.voice.play(source, after=after)
-                    playing = True
+            async with stream:  # leaving early (skip) cancels the synthesis
+                async for chunk in stream:
+                    samples = loudness.process(chunk.samples, chunk.sample_rate)
+                    source.put(encoder.encode(samples, chunk.sample_rate))
+                    if not playing:
+                        self.voice.play(source, after=after)
+                        playing = True
             source.put(encoder.flush())
             source.end()
             if not playing:
