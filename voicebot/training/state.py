@@ -1,0 +1,122 @@
+"""Everything training changes, as one object that round-trips exactly through a checkpoint.
+
+Model, discriminator, both optimizers, both schedulers, the global step and the RNG states
+(python, numpy, torch, CUDA). bf16 autocast needs no GradScaler, so there is none to save.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from voicebot.model import ET2Model
+from voicebot.training.config import RunConfig, TrainConfig
+from voicebot.training.discriminators import Discriminator
+from voicebot.training.errors import CheckpointError
+
+__all__ = ["CHECKPOINT_FORMAT", "TrainState", "get_rng_state", "set_rng_state"]
+
+CHECKPOINT_FORMAT = 1
+
+
+def get_rng_state() -> dict[str, Any]:
+    """Python, numpy, torch and CUDA generator states, as checkpoint-safe types."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)  # type: ignore[misc]
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`get_rng_state` captured."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, gauss_np = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss_np))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _adamw(params: Any, cfg: TrainConfig) -> torch.optim.AdamW:
+    return torch.optim.AdamW(
+        params, lr=cfg.learning_rate, betas=cfg.adam_betas, eps=cfg.adam_eps, weight_decay=cfg.weight_decay
+    )
+
+
+class TrainState:
+    """Generator (``model``), ``discriminator``, their optimizers and schedulers, and ``step``."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        symbols: tuple[str, ...],
+        symbol_table_version: int,
+        speakers: tuple[str, ...],
+        device: torch.device,
+    ) -> None:
+        cfg = config.train
+        self.config = config
+        self.symbols = symbols
+        self.symbol_table_version = symbol_table_version
+        self.speakers = speakers
+        self.step = 0
+        self.model = ET2Model(config.model, len(symbols), len(speakers), training=True).to(device)
+        self.discriminator = Discriminator(cfg.mpd_periods, cfg.mrd_resolutions, cfg.discriminator_width).to(
+            device
+        )
+        self.optim_g = _adamw(self.model.parameters(), cfg)
+        self.optim_d = _adamw(self.discriminator.parameters(), cfg)
+        self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, cfg.lr_decay)
+        self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.optim_d, cfg.lr_decay)
+
+    def modules(self) -> tuple[nn.Module, nn.Module]:
+        """(generator, discriminator)."""
+        return self.model, self.discriminator
+
+    def state_dict(self, dataset: dict[str, Any]) -> dict[str, Any]:
+        """The checkpoint: every state above plus what it was trained on (``dataset``)."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "step": self.step,
+            "config": self.config.to_json(),
+            "symbols": list(self.symbols),
+            "symbol_table_version": self.symbol_table_version,
+            "speakers": list(self.speakers),
+            "dataset": dataset,
+            "model": self.model.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "optim_g": self.optim_g.state_dict(),
+            "optim_d": self.optim_d.state_dict(),
+            "sched_g": self.sched_g.state_dict(),
+            "sched_d": self.sched_d.state_dict(),
+            "rng": get_rng_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a checkpoint exactly (strict: every tensor must fit)."""
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"checkpoint format {state.get('format')} is not {CHECKPOINT_FORMAT}")
+        try:
+            self.model.load_state_dict(state["model"])
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.optim_g.load_state_dict(state["optim_g"])
+            self.optim_d.load_state_dict(state["optim_d"])
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise CheckpointError(
+                f"checkpoint does not fit this model/discriminator config ({str(exc).splitlines()[0]}): "
+                "continue with the run's own config or start a new --run folder"
+            ) from None
+        self.sched_g.load_state_dict(state["sched_g"])
+        self.sched_d.load_state_dict(state["sched_d"])
+        self.step = int(state["step"])
+        set_rng_state(state["rng"])

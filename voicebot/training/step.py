@@ -1,0 +1,119 @@
+"""One adversarial training step: discriminator update, then generator update."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+import torch
+from torch import Tensor
+
+from voicebot.errors import ConfigError
+from voicebot.model import SpectrogramFeatures
+from voicebot.training.config import TrainConfig
+from voicebot.training.dataset import Batch
+from voicebot.training.discriminators import DiscriminatorOutput
+from voicebot.training.errors import TrainingError
+from voicebot.training.losses import discriminator_loss, feature_matching_loss, generator_loss, mel_loss
+from voicebot.training.state import TrainState
+
+__all__ = ["slice_segments", "train_step", "weighted_model_loss"]
+
+
+def slice_segments(audio: Tensor, starts: Tensor, length: int, hop_length: int) -> Tensor:
+    """Cut ``audio`` (B, 1, S) at ``starts`` (B,) frames into (B, 1, length) samples, zero-padded."""
+    needed = int(starts.max()) * hop_length + length
+    if audio.shape[-1] < needed:
+        audio = torch.nn.functional.pad(audio, (0, needed - audio.shape[-1]))
+    offsets = starts.to(audio.device).long() * hop_length
+    index = offsets[:, None] + torch.arange(length, device=audio.device)[None, :]
+    return torch.gather(audio[:, 0], 1, index).unsqueeze(1)
+
+
+def _split(output: DiscriminatorOutput, size: int) -> tuple[DiscriminatorOutput, DiscriminatorOutput]:
+    """Split the output of one pass over ``cat([real, fake])`` into the real and the fake half."""
+    logits, features = output
+    real = ([x[:size] for x in logits], [[f[:size] for f in maps] for maps in features])
+    fake = ([x[size:] for x in logits], [[f[size:] for f in maps] for maps in features])
+    return real, fake
+
+
+def weighted_model_loss(losses: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
+    """Sum of the model's own losses, each times its configured weight (1 when not configured).
+
+    Raises :class:`ConfigError` for a configured name the model does not produce (a typo).
+    """
+    unknown = sorted(set(weights) - set(losses))
+    if unknown:
+        raise ConfigError(
+            f"train.model_loss_weights: unknown loss {unknown[0]!r}; the model's losses are {sorted(losses)}"
+        )
+    return torch.stack([value.float() * weights.get(name, 1.0) for name, value in losses.items()]).sum()
+
+
+def train_step(
+    state: TrainState,
+    batch: Batch,
+    features: SpectrogramFeatures,
+    autocast: AbstractContextManager[object],
+) -> dict[str, float]:
+    """Update discriminator then generator on ``batch``; returns scalars for logging."""
+    cfg: TrainConfig = state.config.train
+    hop = state.config.model.hop_length
+    with autocast:
+        out = state.model.forward_train(
+            batch.ids,
+            batch.id_lengths,
+            batch.spec,
+            batch.mel,
+            batch.spec_lengths,
+            batch.speakers,
+            cfg.segment_frames,
+        )
+    fake = out.audio_hat.float()
+    real = slice_segments(batch.audio, out.slice_starts, fake.shape[-1], hop)
+    size = real.shape[0]
+
+    with autocast:
+        (real_d, _), (fake_d, _) = _split(state.discriminator(torch.cat([real, fake.detach()])), size)
+    loss_d = discriminator_loss(real_d, fake_d)
+    state.optim_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    norm_d = torch.nn.utils.clip_grad_norm_(state.discriminator.parameters(), cfg.grad_clip)
+    state.optim_d.step()
+
+    with autocast:
+        (_, real_maps), (fake_d, fake_maps) = _split(state.discriminator(torch.cat([real, fake])), size)
+    loss_adv = generator_loss(fake_d)
+    loss_fm = feature_matching_loss(real_maps, fake_maps)
+    loss_mel = mel_loss(features(fake.squeeze(1))[1], features(real.squeeze(1))[1])
+    loss_model = weighted_model_loss(out.losses, cfg.model_loss_weights)
+    loss_g = (
+        cfg.adversarial_weight * loss_adv
+        + cfg.feature_weight * loss_fm
+        + cfg.mel_weight * loss_mel
+        + loss_model
+    )
+    if not torch.isfinite(loss_g):
+        raise TrainingError(
+            f"generator loss is {loss_g.item()} at step {state.step}: lower train.learning_rate and "
+            "rerun (training resumes from the last checkpoint)"
+        )
+    state.optim_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    norm_g = torch.nn.utils.clip_grad_norm_(state.model.parameters(), cfg.grad_clip)
+    state.optim_g.step()
+    state.sched_g.step()
+    state.sched_d.step()
+    state.step += 1
+
+    scalars = {
+        "loss/g_total": loss_g.item(),
+        "loss/d": loss_d.item(),
+        "loss/adversarial": loss_adv.item(),
+        "loss/feature_matching": loss_fm.item(),
+        "loss/mel": loss_mel.item(),
+        "grad_norm/generator": norm_g.item(),
+        "grad_norm/discriminator": norm_d.item(),
+    }
+    scalars.update({f"loss/model_{name}": value.item() for name, value in out.losses.items()})
+    return scalars
