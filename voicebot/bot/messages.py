@@ -136,13 +136,18 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "ja": "「{pattern}」は辞書にありません。/dict list で確認してください。",
         "en": "'{pattern}' is not in the dictionary. See /dict list.",
     },
+    "dict_heading": {"ja": "辞書({count}語):", "en": "Dictionary ({count} words):"},
     "dict_empty": {
         "ja": "辞書は空です。/dict add で追加できます。",
         "en": "The dictionary is empty. Add words with /dict add.",
     },
+    "dict_full": {
+        "ja": "辞書がいっぱいです({limit}語)。使わない語を /dict remove で消してください。",
+        "en": "The dictionary is full ({limit} words). Remove unused words with /dict remove.",
+    },
     "dict_invalid": {
-        "ja": "単語と読みは1〜{limit}文字にしてください。",
-        "en": "Word and reading must be 1 to {limit} characters.",
+        "ja": "単語は1〜{pattern_limit}文字、読みは1〜{reading_limit}文字にしてください。",
+        "en": "Keep the word within {pattern_limit} and the reading within {reading_limit} characters.",
     },
     # --- models -------------------------------------------------------------------------
     "model_installed": {

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voicebot.bot.errors import PluginError
 from voicebot.config import ENV_PREFIX
+from voicebot.storage import PluginData
 
 if TYPE_CHECKING:
     from voicebot.bot.services import BotServices
@@ -55,6 +56,11 @@ class PluginContext:
         self.user_data_hooks: list[UserDataHook] = []
         self.intents: set[str] = set()
         self.settings_models: list[PluginSettings] = []
+
+    @property
+    def data(self) -> PluginData:
+        """Key-value storage private to this plugin (per guild and per user if wanted)."""
+        return self.services.db.plugin_data(self.name)
 
     def add_command(self, command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> None:
         """Declare a slash command or command group."""

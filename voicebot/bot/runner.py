@@ -14,6 +14,7 @@ import logging
 import re
 import signal
 
+import aiohttp
 import discord
 
 from voicebot.bot.client import create_client
@@ -26,11 +27,10 @@ from voicebot.config import ENV_PREFIX, Settings
 from voicebot.engine import Engine
 from voicebot.storage import Database
 
-__all__ = ["DATABASE_NAME", "SHUTDOWN_GRACE", "check_token", "serve"]
+__all__ = ["SHUTDOWN_GRACE", "check_token", "serve"]
 
 _log = logging.getLogger(__name__)
 
-DATABASE_NAME = "voicebot.sqlite3"
 SHUTDOWN_GRACE = 5.0  # seconds an utterance being spoken may take to finish at shutdown
 PORTAL = "https://discord.com/developers/applications"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{17,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
@@ -62,7 +62,7 @@ async def serve(settings: Settings) -> None:
         PluginError, StorageError, ConfigError: from start-up, each with a readable message.
     """
     token = check_token(settings)
-    db = Database(settings.data_dir / DATABASE_NAME)
+    db = Database.from_settings(settings)
     await db.open()
     engine = Engine(settings)
     try:
@@ -93,6 +93,8 @@ async def _run_until_signal(client: discord.Client, sessions: SessionManager, to
                 f"Discord refused the token: reset it at {PORTAL} (Bot -> Reset Token) "
                 f"and update {ENV_PREFIX}DISCORD_TOKEN"
             ) from None
+        except (aiohttp.ClientConnectionError, OSError) as exc:
+            raise LoginError(f"cannot reach Discord ({exc}): check the network and try again") from None
         connection = asyncio.create_task(client.connect(), name="discord gateway")
         stopping = asyncio.create_task(stop.wait(), name="wait for signal")
         await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -84,13 +84,13 @@ class BotServices:
         Raises:
             Refusal: nothing speakable is left.
         """
-        options = NormalizeOptions(max_chars=self.settings.max_chars)
+        guild_settings = await self.db.get_guild_settings(guild.id)
+        options = NormalizeOptions(max_chars=guild_settings.max_chars or self.settings.max_chars)
         spoken = normalize(raw, options, resolve=_resolver(guild))
         spoken = apply_dictionary(spoken, await self.db.list_dictionary(guild.id))
         if not spoken.strip():
             raise Refusal("empty_text")
         choice = await self.db.get_user_voice(guild.id, user_id)
-        guild_settings = await self.db.get_guild_settings(guild.id)
         return Utterance(
             text=spoken,
             voice=voice or (choice.voice if choice else None) or guild_settings.default_voice,
