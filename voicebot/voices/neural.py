@@ -56,7 +56,7 @@ class NeuralVoice(Voice):
         state, meta = read_voice_file(path, max_bytes=max_bytes)
         model = ET2Model(meta.config, len(meta.symbols), len(meta.speakers), training=False)
         model.load_state_dict(state, strict=True)
-        model.to(device).eval()
+        model.requires_grad_(False).to(device).eval()
         if compile:
             model.compile_synthesizer()
         _log.info("loaded voice %s (%s) on %s", path, meta.display_name, device)
