@@ -7,9 +7,9 @@ and ``symbols_to_ids`` in the synthesis workers. None of them raises on any ``st
 from __future__ import annotations
 
 from voicebot.text.dictionary import DictEntry, apply_dictionary
-from voicebot.text.g2p import g2p
-from voicebot.text.normalize import normalize
+from voicebot.text.normalizer import normalize
 from voicebot.text.options import NormalizeOptions, Resolver
+from voicebot.text.phonemize import g2p
 from voicebot.text.sentences import split_sentences
 from voicebot.text.symbols import SYMBOL_TABLE_VERSION, SYMBOLS, symbols_to_ids, unknown_symbols
 

@@ -23,20 +23,22 @@ def _load_japanese() -> None:
 
 @lru_cache(maxsize=2048)
 def emoji_name(chars: str) -> str:
-    """The Japanese name of one emoji (skin tones ignored, flags as 「日本の旗」), or ``""``."""
+    """The Japanese name of one emoji (「家族」 for any family, flags as 「日本の旗」), or ``""``."""
     _load_japanese()
     data = emoji.EMOJI_DATA.get(chars) or emoji.EMOJI_DATA.get(_SKIN_TONES.sub("", chars)) or {}
     name = str(data.get("ja", "")).strip(":")
     if name.startswith("旗_"):
         return f"{name[2:]}の旗"
-    return name.split("_", 1)[0] if _SKIN_TONES.search(chars) else name.replace("_", " ")
+    if name.startswith("囲み数字_"):  # keycaps: read the key itself
+        return name[5:]
+    return name.split("_", 1)[0]  # the rest qualifies it: skin tone, who is in a family...
 
 
 def replace_emoji(text: str, *, read: bool, limit: int) -> str:
     """Replace unicode emoji by their names (``read=True``) or drop them.
 
-    A run of one emoji (spaces between allowed) is read once; at most ``limit`` names are read
-    per text, the rest are dropped.
+    A run of one emoji (spaces between allowed) is read once; names of neighbouring emoji
+    are separated by 「、」; at most ``limit`` names are read per text, the rest are dropped.
     """
     if _NO_EMOJI.fullmatch(text):
         return text
@@ -45,11 +47,12 @@ def replace_emoji(text: str, *, read: bool, limit: int) -> str:
     for match in emoji.emoji_list(text):
         start, chars = match["match_start"], match["emoji"]
         between = text[end:start]
+        adjacent = bool(previous) and not between.strip()
         out.append(between)
-        if read and spoken < limit and not (chars == previous and not between.strip()):
+        if read and spoken < limit and not (adjacent and chars == previous):
             name = emoji_name(chars)
             if name:
-                out.append(f" {name} ")
+                out.append(f"、{name} " if adjacent and spoken else f" {name} ")
                 spoken += 1
         previous, end = chars, match["match_end"]
     out.append(text[end:])

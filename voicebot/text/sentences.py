@@ -6,10 +6,30 @@ import re
 
 __all__ = ["split_sentences"]
 
-# A sentence: text up to 。！？!? (plus closing brackets) or a line break.
-_SENTENCE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+[」』）)\]]*)?|[。！？!?]+[」』）)\]]*")
+_MARKS = "。！？!?"
+_OPEN = "「『（(["
+_CLOSE = "」』）)]"
 _BREAK = re.compile(r"[、，,]|\s")
 _HAS_WORDS = re.compile(r"[^\s。！？!?、，,.・…‥ー〜~「」『』()（）\[\]]")
+
+
+def _sentences(text: str) -> list[str]:
+    """Cut after each run of 。！？!? outside brackets (「はい。」と言った is one) and at line breaks."""
+    pieces: list[str] = []
+    start = depth = 0
+    for i, char in enumerate(text):
+        if char == "\n":
+            pieces.append(text[start:i])
+            start, depth = i + 1, 0
+        elif char in _OPEN:
+            depth += 1
+        elif char in _CLOSE:
+            depth = max(0, depth - 1)
+        elif char in _MARKS and depth == 0 and (i + 1 == len(text) or text[i + 1] not in _MARKS):
+            pieces.append(text[start : i + 1])
+            start = i + 1
+    pieces.append(text[start:])
+    return [p.strip() for p in pieces if p.strip()]
 
 
 def _last_break(piece: str, limit: int) -> int:
@@ -48,10 +68,10 @@ def split_sentences(
 ) -> list[str]:
     """Cut ``text`` into sentences of at most ``max_chars`` characters, for streaming.
 
-    Splits after 。！？!? (the mark stays: it carries the intonation) and at line breaks;
-    a piece shorter than ``min_chars`` joins the next one (the last joins the one before);
-    a piece longer than ``max_chars`` is broken at 、 or a space (a hard cut if there is
-    none). A first piece longer than ``first_max_chars`` is broken early at a 、 or space
+    Splits after 。！？!? outside brackets (the mark stays: it carries the intonation) and at
+    line breaks; a piece shorter than ``min_chars`` joins the next one (the last joins the
+    one before); a piece longer than ``max_chars`` is broken at 、 or a space (a hard cut if
+    there is none). A first piece longer than ``first_max_chars`` is broken early at a 、 or space
     when it has one, so synthesis starts sooner. Pieces with nothing to say are dropped.
     Never raises.
 
@@ -59,7 +79,7 @@ def split_sentences(
         list of non-empty str, each at most ``max_chars`` long, together no longer than ``text``.
     """
     max_chars = max(1, max_chars)
-    merged = _merge([p.strip() for p in _SENTENCE.findall(text)], min_chars, max_chars)
+    merged = _merge(_sentences(text), min_chars, max_chars)
     pieces: list[str] = []
     for piece in merged:
         if not pieces and len(piece) > first_max_chars:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from functools import lru_cache
 
 import pyopenjtalk
@@ -35,9 +36,16 @@ _LABEL = re.compile(
     r".*?/E:[^!]*!(?P<e3>\d+|xx)_.*?/F:(?P<f1>\d+|xx)_"
 )
 _MORA_END = frozenset("aiueoAIUEO") | {"N", "cl"}
-# Open JTalk warns on stderr (and says nothing) when text starts with these or has nothing
-# pronounceable at all, so such text never reaches it.
-_LEADING_JUNK = re.compile(r"^[\sー〜~!?！？、。,.・…‥]+")
+# Open JTalk warns on stderr when a phrase starts with a long vowel or !? mark, or when text
+# has nothing pronounceable: such marks are dropped and such text never reaches it.
+_SPACE_BEFORE_MARK = re.compile(r"\s+(?=[ー~!?])")
+_ORPHAN_MARKS = re.compile(r"(?:^|(?<=[\s、。,.(「『]))[ー~!?]+|(?<=[!?)」』])[ー~]+")
+# After NFKC, what Open JTalk has readings for; anything else (unassigned code points, stray
+# combining marks, symbols such as ＠ with no mora) makes it print warnings and is dropped.
+_UNREADABLE = re.compile(
+    r"[^\s0-9A-Za-z\u0370-\u03ff\u3001-\u3002\u3005-\u3007\u300c-\u300f\u3041-\u3096\u30a1-\u30fc"
+    r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff%&+=/:'.,!?()\-~]+"
+)
 _PRONOUNCEABLE = re.compile(
     r"[0-9A-Za-z\u0370-\u03ff\u3041-\u30fa\u3400-\u9fff\uf900-\ufaff\uff10-\uff5a\uff66-\uff9d]"
 )
@@ -105,14 +113,16 @@ def _cached(text: str) -> tuple[str, ...]:
 def g2p(text: str) -> list[str]:
     """Convert (normalized) Japanese text to phoneme symbols with prosody marks.
 
-    Text is sanitized first and cut at :data:`G2P_MAX_CHARS`; text with nothing to say
-    gives ``[]``. Never raises.
+    Text is sanitized, NFKC-normalized, stripped of characters Open JTalk cannot read and
+    cut at :data:`G2P_MAX_CHARS`; text with nothing to say gives ``[]``. Never raises.
 
     Returns:
         list of symbols, all in :data:`~voicebot.text.SYMBOLS`, e.g.
         ``["^", "k", "o", "[", "N", "n", "i", "ch", "i", "w", "a", "$"]``.
     """
-    text = _LEADING_JUNK.sub("", strip_invisible(sanitize(text[: G2P_MAX_CHARS * 2]))[:G2P_MAX_CHARS])
+    text = unicodedata.normalize("NFKC", strip_invisible(sanitize(text[: G2P_MAX_CHARS * 2])))
+    text = _SPACE_BEFORE_MARK.sub("", _UNREADABLE.sub(" ", text)[:G2P_MAX_CHARS])
+    text = _ORPHAN_MARKS.sub("", text)
     if not _PRONOUNCEABLE.search(text):
         return []
     if len(text) <= _CACHE_MAX_CHARS:
