@@ -18,9 +18,9 @@ from voicebot.model.layers import ConvNeXtStack
 
 __all__ = ["AlignmentPredictor", "PredictorLosses", "alignment_targets", "boundaries_from_log_durations"]
 
-# Initial output: a centre 3 frames in and a 7-frame (75 ms) token, typical of Japanese phonemes,
+# Initial output: a centre 2.5 frames in and a 5.5-frame (60 ms) token, typical of Japanese phonemes,
 # so an untrained model already speaks at a realistic length (benchmarks use random weights).
-_INIT_LOG_DURATIONS = (math.log1p(3.0), math.log1p(7.0))
+_INIT_LOG_DURATIONS = (math.log1p(2.5), math.log1p(5.5))
 
 
 class PredictorLosses(NamedTuple):

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from voicebot.model.istft import ConvISTFT
+from voicebot.model.istft import ISTFT
 from voicebot.model.layers import ConvNeXtBlock
 
 __all__ = ["MultiStreamISTFTHead"]
@@ -58,7 +58,7 @@ class MultiStreamISTFTHead(nn.Module):
         self.streams = streams
         self.bins = n_fft // 2 + 1
         self.proj = nn.Conv1d(channels, streams * 2 * self.bins, 7, padding=3)
-        self.istft = ConvISTFT(n_fft, hop_length)
+        self.istft = ISTFT(n_fft, hop_length)
         self.synthesis = nn.Conv1d(streams, 1, filter_size, padding=filter_size // 2, bias=False)
         self.receptive_field = receptive_field + 3  # proj conv, stream iSTFT, synthesis filter
 
@@ -75,6 +75,9 @@ class MultiStreamISTFTHead(nn.Module):
         with torch.autocast(device_type=x.device.type, enabled=False):
             stream_mask = mask.repeat_interleave(self.streams, dim=0)
             audio = self.istft(magnitude * torch.cos(phase), magnitude * torch.sin(phase), stream_mask)
-            audio = audio.view(batch, self.streams, -1)
+            # The last window's tail spills past the end; zero it, or the filter would pull it back in.
+            audio = audio.view(batch, self.streams, -1) * mask.repeat_interleave(
+                self.istft.hop_length, dim=-1
+            )
             interleaved = F.pad(audio.unsqueeze(-1), (0, self.streams - 1)).flatten(-2) * self.streams
             return self.synthesis(interleaved)[:, 0]
