@@ -27,6 +27,7 @@ _ABSOLUTE_GATE = -50.0  # LUFS; BS.1770 says -70, but quieter than this is a pau
 _RELATIVE_GATE = 10.0  # dB below the ungated level
 _ATTACK_SECONDS = 0.0015
 _HOLD_SECONDS = 0.02
+_FIRST_FADE_SECONDS = 0.01
 
 
 def _biquad_power(b: tuple[float, float, float], a: tuple[float, float, float], w: np.ndarray) -> np.ndarray:
@@ -192,7 +193,6 @@ class LoudnessNormalizer:
         wanted = min(self.target_lufs - loudness, self._max_boost_db)
         if self._gain_db is None:
             self._gain_db = wanted
-            self._applied = 10 ** (wanted / 20)
         else:
             step = self._max_slew_db * len(samples) / sample_rate
             self._gain_db += float(np.clip(wanted - self._gain_db, -step, step))
@@ -227,9 +227,14 @@ class LoudnessNormalizer:
             raise AudioError(f"expected mono samples of shape (N,) and a positive rate, got {samples.shape}")
         if len(samples) == 0:
             return samples.astype(np.float32)
-        start = self._applied
+        start, established = self._applied, self._gain_db is not None
         end = self._next_gain(samples, sample_rate)
-        gained = samples * np.linspace(start, end, len(samples))
+        # Later chunks ramp over their whole length; the first gain is reached within 10 ms
+        # (the chunk before it was below the speech gate, so the fade is not heard).
+        ramp = len(samples) if established else min(len(samples), round(_FIRST_FADE_SECONDS * sample_rate))
+        gain = np.full(len(samples), end)
+        gain[:ramp] = np.linspace(start, end, ramp)
         self._applied = end
+        gained = samples * gain
         limited = self._limit(gained, sample_rate)
         return np.clip(limited, -self._ceiling, self._ceiling).astype(np.float32)
