@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 import torch
 
+from voicebot.model import ET2Model
 from voicebot.voices import (
+    NeuralVoice,
     VoiceFileCorrupt,
     VoiceFileIncompatible,
     VoiceMeta,
@@ -81,3 +84,22 @@ def test_state_dict_that_does_not_fit_the_config_is_not_written(
     with pytest.raises(VoiceFileIncompatible, match=r"tensor 'speaker_embedding\.weight' has shape"):
         write_voice_file(tmp_path / "v.safetensors", tiny_voice_state, three_speakers)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_older_table_lacking_a_symbol_is_accepted_and_still_speaks(
+    tmp_path: Path,
+    tiny_voice_state: dict[str, torch.Tensor],
+    tiny_voice_meta: VoiceMeta,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dropped = tiny_voice_meta.symbols.index("v")
+    symbols = tuple(s for s in tiny_voice_meta.symbols if s != "v")
+    (key,) = ET2Model.symbol_embedding_keys()
+    rows = [i for i in range(len(tiny_voice_meta.symbols)) if i != dropped]
+    state = {**tiny_voice_state, key: tiny_voice_state[key][rows]}
+    path = tmp_path / "older.safetensors"
+    write_voice_file(path, state, tiny_voice_meta.model_copy(update={"symbols": symbols}))
+    with caplog.at_level(logging.WARNING, logger="voicebot.voices"):
+        voice = NeuralVoice.load(path)
+    assert "lacks 'v'" in caplog.text
+    assert voice.synthesize("ヴァイオリン").size > 0
