@@ -1,0 +1,197 @@
+"""Database: typed settings that survive a restart, the dictionary, user data deletion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voicebot.config import load_settings
+from voicebot.storage import (
+    DATABASE_FILE,
+    MAX_PLUGIN_VALUE_BYTES,
+    Database,
+    GuildSettings,
+    ReaderChannels,
+    StorageError,
+    StorageLimitError,
+    UserVoice,
+)
+from voicebot.text import DictEntry, apply_dictionary
+
+GUILD, OTHER_GUILD = 111, 222
+ALICE, BOB = 1001, 1002
+
+
+async def test_everything_survives_close_and_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    settings = GuildSettings(
+        default_voice="kumo",
+        language="en",
+        max_chars=120,
+        read_names=False,
+        read_bots=True,
+        read_joins=True,
+        auto_join=True,
+        skip_prefixes=("!", "；"),
+        ignored_users=frozenset({BOB}),
+    )
+    async with Database(path) as db:
+        await db.set_guild_settings(GUILD, settings)
+        await db.set_user_voice(GUILD, ALICE, UserVoice("kumo", "jm_kumo", 1.25))
+        await db.add_dictionary_entry(GUILD, "voicebot", "ぼいすぼっと")
+        await db.set_reader_channels(GUILD, 5, 6)
+        await db.plugin_data("reader").set("last_speaker", {"id": ALICE}, guild_id=GUILD)
+
+    async with Database(path) as db:
+        assert await db.get_guild_settings(GUILD) == settings
+        assert await db.get_user_voice(GUILD, ALICE) == UserVoice("kumo", "jm_kumo", 1.25)
+        assert await db.list_dictionary(GUILD) == [DictEntry("voicebot", "ぼいすぼっと")]
+        assert await db.get_reader_channels(GUILD) == ReaderChannels(GUILD, 5, 6)
+        assert await db.all_reader_channels() == [ReaderChannels(GUILD, 5, 6)]
+        assert await db.plugin_data("reader").get("last_speaker", guild_id=GUILD) == {"id": ALICE}
+
+
+async def test_unknown_guild_and_user_get_defaults(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db") as db:
+        assert await db.get_guild_settings(GUILD) == GuildSettings()
+        assert await db.get_user_voice(GUILD, ALICE) is None
+        assert await db.get_reader_channels(GUILD) is None
+        assert await db.list_dictionary(GUILD) == []
+        assert await db.plugin_data("x").get("k", "fallback") == "fallback"
+
+
+async def test_update_guild_settings_changes_only_what_is_named(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db") as db:
+        await db.update_guild_settings(GUILD, default_voice="kumo", ignored_users=frozenset({BOB}))
+        updated = await db.update_guild_settings(GUILD, read_bots=True)
+        assert updated == GuildSettings(default_voice="kumo", read_bots=True, ignored_users=frozenset({BOB}))
+        assert await db.get_guild_settings(GUILD) == updated
+        assert await db.get_guild_settings(OTHER_GUILD) == GuildSettings()
+        with pytest.raises(StorageLimitError, match="language"):
+            await db.update_guild_settings(GUILD, language="fr")
+        with pytest.raises(StorageError, match="unknown guild settings: volume"):
+            await db.update_guild_settings(GUILD, volume=3)
+        assert await db.get_guild_settings(GUILD) == updated
+
+
+async def test_user_voice_is_per_guild_and_bounded(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db") as db:
+        await db.set_user_voice(GUILD, ALICE, UserVoice("a"))
+        await db.set_user_voice(OTHER_GUILD, ALICE, UserVoice("b", speed=0.8))
+        assert await db.get_user_voice(GUILD, ALICE) == UserVoice("a")
+        assert await db.get_user_voice(OTHER_GUILD, ALICE) == UserVoice("b", speed=0.8)
+        assert await db.clear_user_voice(GUILD, ALICE)
+        assert not await db.clear_user_voice(GUILD, ALICE)
+        assert await db.get_user_voice(GUILD, ALICE) is None
+    with pytest.raises(StorageLimitError, match="speed"):
+        UserVoice("a", speed=5.0)
+
+
+async def test_dictionary_add_replace_remove_list(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db") as db:
+        assert not await db.add_dictionary_entry(GUILD, "ABC", "えーびーしー")
+        assert not await db.add_dictionary_entry(GUILD, "草", "くさ")
+        # The same word in another width and case replaces the entry instead of adding one.
+        assert await db.add_dictionary_entry(GUILD, "ａｂｃ", "あいうえお")
+        entries = await db.list_dictionary(GUILD)
+        assert entries == [DictEntry("ａｂｃ", "あいうえお"), DictEntry("草", "くさ")]
+        assert apply_dictionary("abcです", entries) == "あいうえおです"
+        assert await db.list_dictionary(OTHER_GUILD) == []
+
+        assert await db.remove_dictionary_entry(GUILD, "Abc")
+        assert not await db.remove_dictionary_entry(GUILD, "abc")
+        assert await db.list_dictionary(GUILD) == [DictEntry("草", "くさ")]
+
+
+async def test_dictionary_is_capped(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db", max_dictionary_entries=2) as db:
+        await db.add_dictionary_entry(GUILD, "a", "え")
+        await db.add_dictionary_entry(GUILD, "b", "び")
+        with pytest.raises(StorageLimitError, match="full \\(2 words\\)"):
+            await db.add_dictionary_entry(GUILD, "c", "し")
+        assert await db.add_dictionary_entry(GUILD, "A", "えー")  # replacing is still allowed
+        await db.add_dictionary_entry(OTHER_GUILD, "c", "し")  # the cap is per guild
+        with pytest.raises(StorageLimitError, match="word must be 1 to 50"):
+            await db.add_dictionary_entry(GUILD, "x" * 51, "よみ")
+        with pytest.raises(StorageLimitError, match="reading must be 1 to 64"):
+            await db.add_dictionary_entry(GUILD, "x", "あ" * 65)
+        with pytest.raises(StorageLimitError, match="word must be"):
+            await db.add_dictionary_entry(GUILD, "   ", "よみ")
+        assert len(await db.list_dictionary(GUILD)) == 2
+
+
+async def test_cap_comes_from_the_settings(tmp_path: Path) -> None:
+    db = Database.from_settings(load_settings(data_dir=tmp_path, dictionary_max_entries=7))
+    assert db.path == tmp_path / DATABASE_FILE
+    assert db.max_dictionary_entries == 7
+
+
+async def test_reader_channels_set_replace_clear(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db") as db:
+        await db.set_reader_channels(GUILD, 1, 2)
+        await db.set_reader_channels(GUILD, 3, 4)
+        await db.set_reader_channels(OTHER_GUILD, 5, 6)
+        assert await db.get_reader_channels(GUILD) == ReaderChannels(GUILD, 3, 4)
+        assert await db.clear_reader_channels(GUILD)
+        assert not await db.clear_reader_channels(GUILD)
+        assert await db.all_reader_channels() == [ReaderChannels(OTHER_GUILD, 5, 6)]
+
+
+async def test_plugin_data_is_namespaced_and_scoped(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db") as db:
+        reader, quotes = db.plugin_data("reader"), db.plugin_data("quotes")
+        await reader.set("k", 1)
+        await quotes.set("k", 2)
+        await reader.set("k", 3, guild_id=GUILD)
+        await reader.set("k", 4, guild_id=GUILD, user_id=ALICE)
+        assert [await reader.get("k"), await quotes.get("k")] == [1, 2]
+        assert await reader.get("k", guild_id=GUILD) == 3
+        assert await reader.get("k", guild_id=GUILD, user_id=ALICE) == 4
+        assert await reader.keys(guild_id=GUILD) == ["k"]
+        assert await reader.delete("k")
+        assert not await reader.delete("k")
+        assert await reader.get("k") is None
+        assert await quotes.get("k") == 2
+
+        with pytest.raises(StorageLimitError, match="only store JSON"):
+            await reader.set("bad", object())
+        with pytest.raises(StorageLimitError, match="limit is"):
+            await reader.set("big", "x" * (MAX_PLUGIN_VALUE_BYTES + 1))
+
+
+async def test_delete_user_data_forgets_that_user_only(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    async with Database(path) as db:
+        for guild in (GUILD, OTHER_GUILD):
+            await db.set_user_voice(guild, ALICE, UserVoice("a"))
+            await db.set_user_voice(guild, BOB, UserVoice("b"))
+        await db.update_guild_settings(GUILD, ignored_users=frozenset({ALICE, BOB}))
+        notes = db.plugin_data("notes")
+        await notes.set("n", "alice's", guild_id=GUILD, user_id=ALICE)
+        await notes.set("n", "bob's", guild_id=GUILD, user_id=BOB)
+        await notes.set("n", "guild-wide", guild_id=GUILD)
+
+        assert await db.delete_user_data(ALICE) == 4
+
+    async with Database(path) as db:
+        assert await db.get_user_voice(GUILD, ALICE) is None
+        assert await db.get_user_voice(OTHER_GUILD, ALICE) is None
+        assert await db.get_user_voice(GUILD, BOB) == UserVoice("b")
+        assert (await db.get_guild_settings(GUILD)).ignored_users == {BOB}
+        notes = db.plugin_data("notes")
+        assert await notes.get("n", guild_id=GUILD, user_id=ALICE) is None
+        assert await notes.get("n", guild_id=GUILD, user_id=BOB) == "bob's"
+        assert await notes.get("n", guild_id=GUILD) == "guild-wide"
+        assert await db.delete_user_data(ALICE) == 0
+
+
+async def test_methods_refuse_a_closed_database(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db")
+    with pytest.raises(StorageError, match="not open"):
+        await db.get_guild_settings(GUILD)
+    await db.open()
+    await db.close()
+    await db.close()
+    with pytest.raises(StorageError, match="not open"):
+        await db.list_dictionary(GUILD)
