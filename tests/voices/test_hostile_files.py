@@ -158,7 +158,15 @@ def test_safetensors_that_is_not_a_voice_is_refused(tmp_path: Path) -> None:
         ("sample_rate", "8000", VoiceFileCorrupt, "disagrees with the model config"),
         ("default_speaker", "nobody", VoiceFileCorrupt, "default_speaker 'nobody' is not one of"),
         ("speakers", '["a", "a"]', VoiceFileCorrupt, "duplicate entries"),
-        ("surprise", "x", VoiceFileCorrupt, "unknown \\['surprise'\\]"),
+        ("surprise", "x", VoiceFileCorrupt, "unknown keys \\['surprise'\\]"),
+        ("symbols", '["<pad>", "a", "a"]', VoiceFileCorrupt, "duplicate entries \\['a'\\]"),
+        ("symbols", '["<pad>", "a"', VoiceFileCorrupt, "metadata 'symbols' is refused: not valid JSON"),
+        (
+            "model_config",
+            '{"decoder_layers": 1000000}',
+            VoiceFileIncompatible,
+            "decoder_layers=1000000: more than 64 layers is refused",
+        ),
     ],
 )
 def test_metadata_problems_are_named(

@@ -32,6 +32,9 @@ __all__ = ["MAX_VOICE_BYTES", "expected_tensors", "read_voice_file", "write_voic
 _log = logging.getLogger(__name__)
 
 MAX_VOICE_BYTES = 512 * 1024 * 1024
+# A hostile config could ask for millions of layers, which would take minutes and gigabytes just
+# to build on the meta device; real stacks have a handful.
+MAX_STACK_LAYERS = 64
 
 _TORCH_DTYPES = {
     torch.float32: "F32",
@@ -52,8 +55,15 @@ def expected_tensors(meta: VoiceMeta) -> dict[str, torch.Tensor]:
     """The state dict the voice's model needs, as meta-device tensors (shapes and dtypes only).
 
     Raises:
-        VoiceFileIncompatible: the model config cannot build a model.
+        VoiceFileIncompatible: the model config cannot build a model, or asks for more than
+            :data:`MAX_STACK_LAYERS` layers in a stack.
     """
+    for field, value in meta.config.model_dump().items():
+        size = len(value) if isinstance(value, tuple | list) else value
+        if (field.endswith("_layers") or isinstance(value, tuple | list)) and size > MAX_STACK_LAYERS:
+            raise VoiceFileIncompatible(
+                f"its model config asks for {field}={value!r}: more than {MAX_STACK_LAYERS} layers is refused"
+            )
     try:
         with torch.device("meta"):
             model = ET2Model(meta.config, len(meta.symbols), len(meta.speakers), training=False)

@@ -127,7 +127,7 @@ def _json(metadata: dict[str, str], key: str, source: str) -> object:
     try:
         return strict_json_loads(metadata[key])
     except StrictJSONError as exc:
-        raise VoiceFileCorrupt(f"{source}: metadata {key!r} is {exc}") from None
+        raise VoiceFileCorrupt(f"{source}: metadata {key!r} is refused: {exc}") from None
 
 
 def meta_from_metadata(metadata: dict[str, str], source: str) -> VoiceMeta:
@@ -159,7 +159,9 @@ def meta_from_metadata(metadata: dict[str, str], source: str) -> VoiceMeta:
     missing = [key for key in _KEYS if key not in metadata]
     unknown = sorted(set(metadata) - set(_KEYS))
     if missing or unknown:
-        raise VoiceFileCorrupt(f"{source}: metadata keys missing {missing}, unknown {unknown[:10]}")
+        parts = [f"missing keys {missing}"] if missing else []
+        parts += [f"unknown keys {unknown[:10]}"] if unknown else []
+        raise VoiceFileCorrupt(f"{source}: metadata has {' and '.join(parts)}")
     try:
         config = ModelConfig.model_validate(_json(metadata, "model_config", source))
     except ValidationError as exc:

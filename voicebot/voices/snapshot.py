@@ -63,7 +63,7 @@ class SnapshotReader:
 
         Raises:
             UnsafeVoicePath: a symlink (never followed) or not a regular file (FIFO, device...).
-            VoiceFileTooLarge: over ``max_bytes``, before or while reading.
+            VoiceFileTooLarge: over ``max_bytes`` (checked before reading).
             VoiceFileChanged: modified, replaced or removed while being read.
             VoiceFileError: missing or unreadable.
         """
@@ -78,14 +78,13 @@ class SnapshotReader:
                     f"over the {_size(self.max_bytes)} limit for voice files"
                 )
             self.before_read(path)
-            data = file.read(self.max_bytes + 1)
+            # One byte more than the size: a file that grew meanwhile shows up as a length mismatch.
+            data = file.read(before.st_size + 1)
             after = os.fstat(fd)
         try:
             current = os.stat(path, follow_symlinks=False)
         except OSError:
             current = None
-        if len(data) > self.max_bytes:
-            raise VoiceFileTooLarge(f"{path} grew over the {_size(self.max_bytes)} limit while being read")
         if (
             current is None
             or not _identity(before) == _identity(after) == _identity(current)
