@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,19 @@ async def test_update_guild_settings_changes_only_what_is_named(tmp_path: Path) 
         with pytest.raises(StorageError, match="unknown guild settings: volume"):
             await db.update_guild_settings(GUILD, volume=3)
         assert await db.get_guild_settings(GUILD) == updated
+
+
+async def test_concurrent_updates_are_not_lost(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db") as db:
+        await asyncio.gather(
+            db.update_guild_settings(GUILD, read_bots=True),
+            db.update_guild_settings(GUILD, read_joins=True),
+            db.update_guild_settings(GUILD, auto_join=True),
+            db.update_guild_settings(GUILD, default_voice="kumo"),
+        )
+        assert await db.get_guild_settings(GUILD) == GuildSettings(
+            default_voice="kumo", read_bots=True, read_joins=True, auto_join=True
+        )
 
 
 async def test_user_voice_is_per_guild_and_bounded(tmp_path: Path) -> None:

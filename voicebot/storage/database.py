@@ -8,6 +8,7 @@ as :class:`StorageError` with a readable message.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -58,6 +59,52 @@ _GUILD_COLUMNS = (
 def _pattern_key(pattern: str) -> str:
     """Dictionary words are one entry regardless of case and width, as matching treats them."""
     return unicodedata.normalize("NFKC", pattern).casefold().strip()
+
+
+async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
+    async with conn.execute(
+        f"SELECT {', '.join(_GUILD_COLUMNS)} FROM guild_settings WHERE guild_id = ?", (guild_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    async with conn.execute("SELECT user_id FROM ignored_users WHERE guild_id = ?", (guild_id,)) as cursor:
+        ignored_users = frozenset(user_id for (user_id,) in await cursor.fetchall())
+    if row is None:
+        return GuildSettings(ignored_users=ignored_users)
+    voice, language, max_chars, names, bots, joins, auto_join, prefixes = row
+    return GuildSettings(
+        default_voice=voice,
+        language=language,
+        max_chars=max_chars,
+        read_names=bool(names),
+        read_bots=bool(bots),
+        read_joins=bool(joins),
+        auto_join=bool(auto_join),
+        skip_prefixes=tuple(json.loads(prefixes)),
+        ignored_users=ignored_users,
+    )
+
+
+async def _store_guild(conn: aiosqlite.Connection, guild_id: int, settings: GuildSettings) -> None:
+    values = (
+        settings.default_voice,
+        settings.language,
+        settings.max_chars,
+        int(settings.read_names),
+        int(settings.read_bots),
+        int(settings.read_joins),
+        int(settings.auto_join),
+        json.dumps(list(settings.skip_prefixes), ensure_ascii=False),
+    )
+    await conn.execute(
+        f"INSERT OR REPLACE INTO guild_settings (guild_id, {', '.join(_GUILD_COLUMNS)}) "
+        f"VALUES (?, {', '.join('?' for _ in _GUILD_COLUMNS)})",
+        (guild_id, *values),
+    )
+    await conn.execute("DELETE FROM ignored_users WHERE guild_id = ?", (guild_id,))
+    await conn.executemany(
+        "INSERT INTO ignored_users (guild_id, user_id) VALUES (?, ?)",
+        [(guild_id, user_id) for user_id in sorted(settings.ignored_users)],
+    )
 
 
 class Database:
@@ -142,53 +189,16 @@ class Database:
 
     async def get_guild_settings(self, guild_id: int) -> GuildSettings:
         """The guild's settings (defaults for a guild that never changed any)."""
-        rows = await self._fetchall(
-            f"SELECT {', '.join(_GUILD_COLUMNS)} FROM guild_settings WHERE guild_id = ?", (guild_id,)
-        )
-        ignored = await self._fetchall("SELECT user_id FROM ignored_users WHERE guild_id = ?", (guild_id,))
-        ignored_users = frozenset(row[0] for row in ignored)
-        if not rows:
-            return GuildSettings(ignored_users=ignored_users)
-        voice, language, max_chars, names, bots, joins, auto_join, prefixes = rows[0]
-        return GuildSettings(
-            default_voice=voice,
-            language=language,
-            max_chars=max_chars,
-            read_names=bool(names),
-            read_bots=bool(bots),
-            read_joins=bool(joins),
-            auto_join=bool(auto_join),
-            skip_prefixes=tuple(json.loads(prefixes)),
-            ignored_users=ignored_users,
-        )
+        async with self._read() as conn:
+            return await _load_guild(conn, guild_id)
 
     async def set_guild_settings(self, guild_id: int, settings: GuildSettings) -> None:
         """Store all of the guild's settings at once."""
-        values = (
-            settings.default_voice,
-            settings.language,
-            settings.max_chars,
-            int(settings.read_names),
-            int(settings.read_bots),
-            int(settings.read_joins),
-            int(settings.auto_join),
-            json.dumps(list(settings.skip_prefixes), ensure_ascii=False),
-        )
-        marks = ", ".join("?" for _ in _GUILD_COLUMNS)
         async with self._write() as conn:
-            await conn.execute(
-                f"INSERT OR REPLACE INTO guild_settings (guild_id, {', '.join(_GUILD_COLUMNS)}) "
-                f"VALUES (?, {marks})",
-                (guild_id, *values),
-            )
-            await conn.execute("DELETE FROM ignored_users WHERE guild_id = ?", (guild_id,))
-            await conn.executemany(
-                "INSERT INTO ignored_users (guild_id, user_id) VALUES (?, ?)",
-                [(guild_id, user_id) for user_id in sorted(settings.ignored_users)],
-            )
+            await _store_guild(conn, guild_id, settings)
 
     async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
-        """Change some of the guild's settings (names as in :class:`GuildSettings`).
+        """Change some of the guild's settings (names as in :class:`GuildSettings`), atomically.
 
         Returns: the settings now stored.
 
@@ -198,9 +208,10 @@ class Database:
         unknown = set(changes) - set(GuildSettings.__dataclass_fields__)
         if unknown:
             raise StorageError(f"unknown guild settings: {', '.join(sorted(unknown))}")
-        current = await self.get_guild_settings(guild_id)
-        updated = GuildSettings(**{**current.__dict__, **changes})
-        await self.set_guild_settings(guild_id, updated)
+        async with self._write() as conn:
+            current = await _load_guild(conn, guild_id)
+            updated = dataclasses.replace(current, **changes)
+            await _store_guild(conn, guild_id, updated)
         return updated
 
     # --- per-user voice ----------------------------------------------------------------------
