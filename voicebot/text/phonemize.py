@@ -21,6 +21,7 @@ from functools import lru_cache
 import pyopenjtalk
 
 from voicebot.text.sanitize import sanitize, strip_invisible
+from voicebot.text.symbols import PHONEMES
 
 __all__ = ["G2P_MAX_CHARS", "clear_cache", "g2p"]
 
@@ -36,6 +37,7 @@ _LABEL = re.compile(
     r".*?/E:[^!]*!(?P<e3>\d+|xx)_.*?/F:(?P<f1>\d+|xx)_"
 )
 _MORA_END = frozenset("aiueoAIUEO") | {"N", "cl"}
+_PHONEMES = frozenset(PHONEMES)
 # Open JTalk warns on stderr when a phrase starts with a long vowel or !? mark, or when text
 # has nothing pronounceable: such marks are dropped and such text never reaches it.
 _SPACE_BEFORE_MARK = re.compile(r"\s+(?=[ー~!?])")
@@ -46,9 +48,7 @@ _UNREADABLE = re.compile(
     r"[^\s0-9A-Za-z\u0370-\u03ff\u3001-\u3002\u3005-\u3007\u300c-\u300f\u3041-\u3096\u30a1-\u30fc"
     r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff%&+=/:'.,!?()\-~]+"
 )
-_PRONOUNCEABLE = re.compile(
-    r"[0-9A-Za-z\u0370-\u03ff\u3041-\u30fa\u3400-\u9fff\uf900-\ufaff\uff10-\uff5a\uff66-\uff9d]"
-)
+_PRONOUNCEABLE = re.compile(r"[0-9A-Za-z\u0370-\u03ff\u3041-\u3096\u30a1-\u30fa\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _int(value: str) -> int:
@@ -83,6 +83,9 @@ def _labels_to_symbols(labels: list[str]) -> list[str]:
             continue
         if phoneme == "pau":
             symbols.append("_")
+            continue
+        if phoneme not in _PHONEMES:  # never seen; a voice could not say it anyway
+            _log.warning("Open JTalk produced an unknown phoneme %r: skipped", phoneme)
             continue
         symbols.append(phoneme)
         next_a2 = parsed[i + 1][2] if i + 1 < len(parsed) else -1
