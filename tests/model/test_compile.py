@@ -1,0 +1,25 @@
+"""torch.compile(dynamic=True) of the frame-level synthesizer on CPU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.model.tiny import N_SYMBOLS, tiny_config
+from voicebot.model import ET2Model
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:torch.*")  # inductor imports torch.jit
+def test_compiled_synthesizer_matches_eager_at_two_lengths() -> None:
+    torch.manual_seed(0)
+    model = ET2Model(tiny_config(), N_SYMBOLS).eval()
+    inputs = [torch.randint(1, N_SYMBOLS, (1, n)) for n in (9, 23)]
+    kwargs = {"noise_scale": 0.0, "noise_scale_dur": 0.0}
+    eager = [model.infer(ids, torch.tensor([ids.size(1)]), torch.tensor([0]), **kwargs)[0] for ids in inputs]
+    model.compile_synthesizer()
+    for ids, reference in zip(inputs, eager, strict=True):
+        audio, _ = model.infer(ids, torch.tensor([ids.size(1)]), torch.tensor([0]), **kwargs)
+        assert audio.shape == reference.shape
+        assert torch.allclose(audio, reference, atol=1e-4)
+    assert set(model.state_dict()) == set(ET2Model(tiny_config(), N_SYMBOLS).state_dict())
