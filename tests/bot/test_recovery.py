@@ -57,7 +57,7 @@ async def test_session_invalid_and_network_drop_reconnect_with_backoff(code: int
 
 async def test_reconnects_are_bounded_then_the_user_is_told() -> None:
     link = FakeLink(reconnect_ok=[False] * 10)
-    driver, sleeps, gave_up = _driver(link, max_attempts=3)
+    driver, _sleeps, gave_up = _driver(link, max_attempts=3)
     assert await driver.handle_close(4006) is False
     assert link.calls == ["reconnect"] * 3 + ["close"]
     assert [d.message_key for d in gave_up] == ["voice_lost"]
@@ -73,7 +73,7 @@ async def test_backoff_restarts_after_a_successful_reconnect() -> None:
 
 async def test_4014_waits_for_a_new_voice_server() -> None:
     link = FakeLink(wait_ok=True)
-    driver, sleeps, gave_up = _driver(link)
+    driver, _sleeps, gave_up = _driver(link)
     assert await driver.handle_close(4014) is True
     assert link.calls == ["wait"]
     assert not gave_up
@@ -97,7 +97,7 @@ async def test_4015_resumes() -> None:
 
 async def test_4015_falls_back_to_a_fresh_connection_when_resume_fails() -> None:
     link = FakeLink(resume_ok=False, reconnect_ok=[True])
-    driver, sleeps, _ = _driver(link)
+    driver, _sleeps, _ = _driver(link)
     assert await driver.handle_close(4015) is True
     assert link.calls == ["resume", "reconnect"]
 

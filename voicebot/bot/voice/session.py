@@ -154,6 +154,8 @@ class VoiceSession:
         self._runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._runner
+        if not self.closed:  # cancelled before it ever ran, so its cleanup did not run either
+            await self._finish()
 
     async def wait_closed(self) -> None:
         """Wait until the session has ended."""

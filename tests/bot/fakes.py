@@ -1,0 +1,214 @@
+"""Stand-ins for Discord's side only: guilds, members, channels, interactions, the voice client.
+
+Everything of voicebot under test is real (engine with the Open JTalk voice, audio encoder,
+database, plugins); these objects play the part of discord.py's gateway objects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from voicebot.audio import OpusPacketSource
+
+__all__ = [
+    "FakeGuild",
+    "FakeInteraction",
+    "FakeMember",
+    "FakeMessage",
+    "FakeTextChannel",
+    "FakeVoiceChannel",
+    "FakeVoiceClient",
+]
+
+_ids = itertools.count(1000)
+
+
+@dataclass
+class FakeRole:
+    name: str
+
+
+@dataclass
+class FakeVoiceState:
+    channel: Any
+
+
+class FakeGuild:
+    def __init__(self, preferred_locale: discord.Locale = discord.Locale.japanese) -> None:
+        self.id = next(_ids)
+        self.preferred_locale = preferred_locale
+        self.members: dict[int, FakeMember] = {}
+        self.me = FakeMember(self, "voicebot", bot=True)
+
+    def get_member(self, ident: int) -> FakeMember | None:
+        return self.members.get(ident)
+
+    def get_role(self, ident: int) -> None:
+        return None
+
+    def get_channel(self, ident: int) -> None:
+        return None
+
+
+class FakeMember:
+    def __init__(
+        self,
+        guild: FakeGuild,
+        name: str,
+        *,
+        bot: bool = False,
+        manage_guild: bool = False,
+        roles: tuple[str, ...] = (),
+    ) -> None:
+        self.id = next(_ids)
+        self.guild = guild
+        self.display_name = name
+        self.bot = bot
+        self.guild_permissions = discord.Permissions(manage_guild=manage_guild)
+        self.roles = [FakeRole(r) for r in roles]
+        self.voice: FakeVoiceState | None = None
+        guild.members[self.id] = self
+
+    def join(self, channel: FakeVoiceChannel | None) -> None:
+        if self.voice is not None:
+            self.voice.channel.members.remove(self)
+        self.voice = FakeVoiceState(channel) if channel is not None else None
+        if channel is not None:
+            channel.members.append(self)
+
+
+class FakeVoiceChannel:
+    def __init__(self, guild: FakeGuild) -> None:
+        self.id = next(_ids)
+        self.guild = guild
+        self.members: list[FakeMember] = []
+        self.mention = f"<#{self.id}>"
+
+
+class FakeTextChannel:
+    def __init__(self, guild: FakeGuild) -> None:
+        self.id = next(_ids)
+        self.guild = guild
+        self.sent: list[str] = []
+
+    async def send(self, content: str) -> None:
+        self.sent.append(content)
+
+
+@dataclass
+class Reply:
+    content: str
+    ephemeral: bool
+
+
+class FakeResponse:
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+        self.deferred = False
+
+    def is_done(self) -> bool:
+        return self.deferred or bool(self.replies)
+
+    async def send_message(self, content: str, *, ephemeral: bool = False) -> None:
+        assert not self.is_done(), "an interaction can be answered only once"
+        self.replies.append(Reply(content, ephemeral))
+
+    async def defer(self, *, ephemeral: bool = False, thinking: bool = False) -> None:
+        assert not self.is_done()
+        self.deferred = True
+
+
+class FakeFollowup:
+    def __init__(self, response: FakeResponse) -> None:
+        self._response = response
+
+    async def send(self, content: str, *, ephemeral: bool = False) -> None:
+        assert self._response.is_done(), "a follow-up needs an answered or deferred interaction"
+        self._response.replies.append(Reply(content, ephemeral))
+
+
+class FakeInteraction:
+    def __init__(
+        self,
+        user: FakeMember,
+        channel: FakeTextChannel | None = None,
+        locale: discord.Locale = discord.Locale.japanese,
+    ) -> None:
+        self.user = user
+        self.guild = user.guild
+        self.channel = channel or FakeTextChannel(user.guild)
+        self.locale = locale
+        self.response = FakeResponse()
+        self.followup = FakeFollowup(self.response)
+        self.namespace = discord.app_commands.Namespace.__new__(discord.app_commands.Namespace)
+        self.command: Any = None
+
+    @property
+    def replies(self) -> list[Reply]:
+        return self.response.replies
+
+
+@dataclass
+class FakeMessage:
+    guild: FakeGuild
+    channel: FakeTextChannel
+    author: FakeMember
+    content: str
+    attachments: list[object] = field(default_factory=list)
+    stickers: list[object] = field(default_factory=list)
+
+
+class FakeVoiceClient:
+    """Plays sources like discord.py's player thread (faster than real time), keeping the packets."""
+
+    FRAME_DELAY = 0.005
+
+    def __init__(self, channel: FakeVoiceChannel) -> None:
+        self.channel = channel
+        self.played: list[list[bytes]] = []
+        self.started_at: list[float] = []  # time.monotonic() of each play()
+        self.disconnected = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def play(self, source: OpusPacketSource, *, after: Any) -> None:
+        assert source.is_opus()
+        assert self._thread is None or not self._thread.is_alive(), "already playing"
+        packets: list[bytes] = []
+        self.played.append(packets)
+        self.started_at.append(time.monotonic())
+        self._stop.clear()
+
+        def run() -> None:
+            error = None
+            try:
+                while not self._stop.is_set():
+                    packet = source.read()
+                    if not packet:
+                        break
+                    packets.append(packet)
+                    time.sleep(self.FRAME_DELAY)
+            except Exception as exc:
+                error = exc
+            finally:
+                source.cleanup()
+                after(error)
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def is_connected(self) -> bool:
+        return not self.disconnected
+
+    async def disconnect(self, *, force: bool = False) -> None:
+        self.stop()
+        self.disconnected = True
