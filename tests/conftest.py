@@ -1,15 +1,21 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder.
+
+torch and the model are imported inside the fixtures, so test folders that do not use them
+(storage, bot messages...) do not pay for the import.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-import torch
 
-from voicebot.model import ET2Model, ModelConfig
-from voicebot.text import SYMBOL_TABLE_VERSION, SYMBOLS
-from voicebot.voices import VoiceMeta, write_voice_file
+if TYPE_CHECKING:
+    import torch
+
+    from voicebot.model import ModelConfig
+    from voicebot.voices import VoiceMeta
 
 TINY_SPEAKERS = ("alpha", "kumo")
 
@@ -17,6 +23,8 @@ TINY_SPEAKERS = ("alpha", "kumo")
 @pytest.fixture(scope="session")
 def tiny_model_config() -> ModelConfig:
     """A model config small enough to build and run in milliseconds."""
+    from voicebot.model import ModelConfig
+
     return ModelConfig(
         hidden_channels=16,
         text_conv_layers=1,
@@ -38,6 +46,9 @@ def tiny_model_config() -> ModelConfig:
 @pytest.fixture(scope="session")
 def tiny_voice_meta(tiny_model_config: ModelConfig) -> VoiceMeta:
     """Metadata of the tiny test voice: speakers ``alpha`` (default) and ``kumo``."""
+    from voicebot.text import SYMBOL_TABLE_VERSION, SYMBOLS
+    from voicebot.voices import VoiceMeta
+
     return VoiceMeta(
         display_name="Tiny test voice",
         config=tiny_model_config,
@@ -53,8 +64,12 @@ def tiny_voice_meta(tiny_model_config: ModelConfig) -> VoiceMeta:
 @pytest.fixture(scope="session")
 def tiny_voice_state(tiny_voice_meta: VoiceMeta) -> dict[str, torch.Tensor]:
     """Random (seeded) weights of the tiny model, as a state dict."""
+    import torch
+
+    from voicebot.model import ET2Model
+
     torch.manual_seed(1234)
-    model = ET2Model(tiny_voice_meta.config, len(SYMBOLS), len(TINY_SPEAKERS), training=False)
+    model = ET2Model(tiny_voice_meta.config, len(tiny_voice_meta.symbols), len(TINY_SPEAKERS), training=False)
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
 
 
@@ -65,6 +80,8 @@ def tiny_voice_file(
     tiny_voice_meta: VoiceMeta,
 ) -> Path:
     """A valid voice file of a tiny random-weight model with speakers ``alpha`` and ``kumo``."""
+    from voicebot.voices import write_voice_file
+
     path = tmp_path_factory.mktemp("voices") / "tiny.safetensors"
     write_voice_file(path, tiny_voice_state, tiny_voice_meta)
     return path
