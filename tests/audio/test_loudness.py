@@ -62,6 +62,15 @@ def test_gain_moves_smoothly_across_chunks(speech: tuple[np.ndarray, int]) -> No
     assert speaking[0] - speaking[-1] > 3.0
 
 
+def test_first_word_starts_at_full_gain() -> None:
+    tone = 0.01 * np.sin(2 * np.pi * 440 * np.arange(12_000) / 24_000)  # -40 dBFS, no lead-in
+    out = LoudnessNormalizer(-20.0).process(tone, 24_000)
+    audible = np.abs(tone[:2000]) > 1e-3
+    gain = out[:2000][audible] / tone[:2000][audible]
+    assert gain.min() == pytest.approx(gain.max(), rel=1e-3)
+    assert gain.min() > 5.0  # boosted from the very first sample
+
+
 def test_silence_stays_silent() -> None:
     normalizer = LoudnessNormalizer()
     out = normalizer.process(np.zeros(24_000, dtype=np.float32), 24_000)

@@ -5,11 +5,12 @@ that stresses the presence region and a high-pass that ignores rumble), mean squ
 100 ms blocks, and gating that leaves the pauses between words out. The weighting is applied
 in the frequency domain (Parseval), so no per-sample filter loop runs in Python.
 
-The gain is per utterance: the first chunk with speech sets it, later chunks pull it toward
-their own need with a time constant of seconds, and within a chunk the gain moves as a
-linear ramp, so it never jumps. A look-ahead peak limiter then keeps every sample under the
-ceiling: it lowers the gain over 1.5 ms before a peak and holds it for 20 ms (longer than a
-pitch period, so it does not ripple on voiced speech).
+The gain is per utterance: it follows the gated loudness of the utterance so far, which the
+first chunk with speech sets and later chunks refine; within a chunk the gain moves as a
+linear ramp, so it never jumps, and no faster than a few dB per second. A look-ahead peak
+limiter then keeps every sample under the ceiling: it lowers the gain over 1.5 ms before a
+peak and holds it for 20 ms (longer than a pitch period, so it does not ripple on voiced
+speech). The look-ahead stays within a chunk, so no latency is added.
 """
 
 from __future__ import annotations
@@ -163,6 +164,7 @@ class LoudnessNormalizer:
         """Forget the current utterance: the next chunk with speech sets the gain afresh."""
         self._gain_db: float | None = None
         self._applied = 1.0  # linear gain at the end of the last chunk
+        self._started = False  # whether any samples of this utterance were processed
         self._powers: list[float] = []  # K-weighted mean square of each whole block so far
         self._leftover = np.zeros(0)  # samples not yet in a whole block
         self._measure_rate = 0
@@ -229,9 +231,13 @@ class LoudnessNormalizer:
             return samples.astype(np.float32)
         start, established = self._applied, self._gain_db is not None
         end = self._next_gain(samples, sample_rate)
-        # Later chunks ramp over their whole length; the first gain is reached within 10 ms
-        # (the chunk before it was below the speech gate, so the fade is not heard).
-        ramp = len(samples) if established else min(len(samples), round(_FIRST_FADE_SECONDS * sample_rate))
+        if established:
+            ramp = len(samples)
+        elif self._started:  # what played so far was under the speech gate: a short fade is unheard
+            ramp = min(len(samples), round(_FIRST_FADE_SECONDS * sample_rate))
+        else:  # the utterance starts here, at its gain
+            ramp = 0
+        self._started = True
         gain = np.full(len(samples), end)
         gain[:ramp] = np.linspace(start, end, ramp)
         self._applied = end
