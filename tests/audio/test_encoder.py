@@ -44,6 +44,15 @@ def test_speech_round_trip(speech: tuple[np.ndarray, int]) -> None:
     assert aligned_snr(samples.astype(np.float64), decode(packets)) >= 20.0
 
 
+def test_rate_change_mid_utterance_joins_without_a_gap() -> None:
+    encoder = OpusStreamEncoder()
+    first, second = sweep(24_000, seconds=0.5), sweep(48_000, seconds=0.5)
+    packets = encoder.encode(first, 24_000) + encoder.encode(second, 48_000) + encoder.flush()
+    reference = np.concatenate([sweep(48_000, seconds=0.5), second]).astype(np.float64)
+    assert len(packets) == math.ceil(len(reference) / FRAME_SAMPLES) + 1
+    assert aligned_snr(reference, decode(packets)) >= 20.0
+
+
 def test_encoder_starts_each_utterance_clean() -> None:
     encoder = OpusStreamEncoder()
     assert encoder.flush() == []

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.audio.helpers import uneven_chunks
 from voicebot.audio.errors import AudioError
@@ -25,6 +27,21 @@ def test_chunks_give_the_same_samples_as_one_piece(rate: int) -> None:
     chunked = np.concatenate([*pieces, resampler.flush()])
 
     assert len(whole) == math.ceil(len(signal) * 48_000 / rate)
+    np.testing.assert_allclose(chunked, whole, atol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rate=st.sampled_from([8_000, 16_000, 22_050, 24_000, 32_000, 44_100]),
+    sizes=st.lists(st.integers(min_value=0, max_value=2_000), min_size=1, max_size=12),
+)
+def test_any_chunking_of_any_rate_gives_the_same_samples(rate: int, sizes: list[int]) -> None:
+    signal = np.random.default_rng(len(sizes)).standard_normal(sum(sizes)).astype(np.float32)
+    resampler = StreamResampler(rate, 48_000)
+    whole = np.concatenate([resampler.process(signal), resampler.flush()])
+    pieces = [resampler.process(piece) for piece in np.split(signal, np.cumsum(sizes)[:-1])]
+    chunked = np.concatenate([*pieces, resampler.flush()])
+    assert len(chunked) == math.ceil(len(signal) * 48_000 / rate)
     np.testing.assert_allclose(chunked, whole, atol=1e-6)
 
 
