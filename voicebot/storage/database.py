@@ -137,18 +137,17 @@ class Database:
             StorageError: the file is damaged, not a voicebot database, locked by another
                 program, or from a newer voicebot. The file is left as it was.
         """
-        if self._conn is not None:
-            return
-        self._conn = await open_connection(self.path, MIGRATIONS, timeout=self._timeout)
-        _log.debug("settings database %s open", self.path)
+        async with self._lock:
+            if self._conn is None:
+                self._conn = await open_connection(self.path, MIGRATIONS, timeout=self._timeout)
+                _log.debug("settings database %s open", self.path)
 
     async def close(self) -> None:
         """Close the file; safe to call twice."""
-        if self._conn is None:
-            return
         async with self._lock:
-            conn, self._conn = self._conn, None
-            await conn.close()
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                await conn.close()
 
     async def __aenter__(self) -> Self:
         await self.open()
