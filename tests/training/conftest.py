@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from voicebot.training import RunConfig, load_config, prepare_dataset
+from voicebot.training import RunConfig, TrainOptions, load_config, prepare_dataset, train
 
 SENTENCES = (
     "こんにちは、今日はいい天気ですね。",
@@ -116,3 +116,11 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory, tiny_config: RunConfig) 
     out = root / "prepared"
     prepare_dataset(sources, out, tiny_config.model.sample_rate, val_per_speaker=2, progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, tiny_data: Path, tiny_config_path: Path) -> Path:
+    """A finished 30-step run of the tiny config on the tiny dataset."""
+    run = tmp_path_factory.mktemp("runs") / "tiny"
+    train(TrainOptions(data=tiny_data, run=run, config=tiny_config_path, device="cpu", progress=False))
+    return run

@@ -55,7 +55,7 @@ def test_preset_plus_overrides(tmp_path: Path) -> None:
 
 
 def test_unknown_preset_and_bad_toml(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="model.preset"):
+    with pytest.raises(ConfigError, match=r"model\.preset"):
         load_config(_write(tmp_path, '[model]\npreset = "huge"\n'))
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(_write(tmp_path, "[train\n"))

@@ -20,6 +20,9 @@ from voicebot.cli.common import init
 
 __all__ = ["register"]
 
+# Stopped by a signal: the shell convention 128 + signal number, after a clean save.
+_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
+
 
 def _positive(text: str) -> int:
     value = int(text)
@@ -47,10 +50,9 @@ def _train(args: argparse.Namespace) -> int:
         )
     )
     speed = f", {result.seconds_per_step:.2f} s/step" if result.seconds_per_step else ""
-    print(
-        f"{args.run}: step {result.step} ({result.stopped}{speed}); checkpoint {result.checkpoint or 'unchanged'}"
-    )
-    return 0 if result.stopped in ("done", "time limit") else 130
+    saved = result.checkpoint or "unchanged"
+    print(f"{args.run}: step {result.step} ({result.stopped}{speed}); checkpoint {saved}")
+    return _EXIT_CODES.get(result.stopped, 0)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,0 +1,134 @@
+"""Export to a voice file, and fine-tuning from one with other symbols and speakers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from voicebot.cli import main
+from voicebot.model import ET2Model
+from voicebot.text import SYMBOLS
+from voicebot.training import RunConfig, TrainOptions, prepare_dataset, train
+from voicebot.training.checkpoint import load_latest
+from voicebot.training.finetune import init_from_voice
+from voicebot.voices import NeuralVoice, VoiceMeta, read_voice_file, write_voice_file
+
+from .conftest import make_ljspeech
+
+TEXT = "今日はいい天気ですね。明日も晴れるでしょう。"
+
+
+def _checkpoint_voice(run: Path, meta: VoiceMeta) -> NeuralVoice:
+    """A voice speaking with the training model of the run's newest checkpoint."""
+    state = load_latest(run)
+    assert state is not None
+    config = RunConfig.model_validate_json(state["config"])
+    model = ET2Model(config.model, len(state["symbols"]), len(state["speakers"]), training=True)
+    model.load_state_dict(state["model"])
+    return NeuralVoice("checkpoint", model.eval(), meta)
+
+
+def _speak(voice: NeuralVoice, speaker: str) -> np.ndarray:
+    torch.manual_seed(0)
+    return voice.synthesize(TEXT, speaker=speaker)
+
+
+def test_export_speaks_exactly_like_the_checkpoint(
+    trained_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["export", str(trained_run), "-o", str(tmp_path), "--name", "tiny", "--license", "CC0-1.0"])
+    assert code == 0 and "wrote" in capsys.readouterr().out
+    path = tmp_path / "tiny.safetensors"
+    state, meta = read_voice_file(path)
+    assert meta.speakers == ("alpha", "kumo") and meta.display_name == "tiny"
+    assert meta.license == "CC0-1.0"
+    assert "30 steps" in meta.provenance and "alpha (8 train utterances)" in meta.provenance
+    assert not any(key.startswith(("posterior", "aligner")) for key in state)
+
+    exported = NeuralVoice.load(path)
+    for speaker in meta.speakers:
+        audio = _speak(exported, speaker)
+        assert audio.size > 1000
+        np.testing.assert_array_equal(audio, _speak(_checkpoint_voice(trained_run, meta), speaker))
+
+
+def test_fp16_export_is_half_the_size_and_close(trained_run: Path, tmp_path: Path) -> None:
+    assert main(["export", str(trained_run), "-o", str(tmp_path / "a.safetensors"), "--name", "a"]) == 0
+    assert (
+        main(["export", str(trained_run), "-o", str(tmp_path / "b.safetensors"), "--name", "b", "--fp16"])
+        == 0
+    )
+    full, half = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    a, b = read_voice_file(full)[0], read_voice_file(half)[0]
+    assert all(torch.allclose(a[k], b[k], atol=1e-2, rtol=1e-2) for k in a)
+
+
+def _reordered_voice(run: Path, folder: Path) -> tuple[Path, dict[str, torch.Tensor], VoiceMeta]:
+    """The run exported, then rewritten with a symbol table lacking "v" in reverse order and
+    speakers (kumo, alpha): rows must be matched by name, not by index."""
+    path = folder / "base.safetensors"
+    assert main(["export", str(run), "-o", str(path), "--name", "base"]) == 0
+    state, meta = read_voice_file(path)
+    order = [0, *reversed([i for i, s in enumerate(meta.symbols) if i and s != "v"])]
+    emb, spk = ET2Model.symbol_embedding_keys()[0], ET2Model.speaker_embedding_keys()[0]
+    state = {**state, emb: state[emb][order], spk: state[spk][[1, 0]]}
+    meta = meta.model_copy(
+        update={
+            "symbols": tuple(meta.symbols[i] for i in order),
+            "speakers": ("kumo", "alpha"),
+            "default_speaker": "kumo",
+        }
+    )
+    write_voice_file(folder / "other.safetensors", state, meta)
+    return folder / "other.safetensors", state, meta
+
+
+def test_init_from_copies_rows_by_name(trained_run: Path, tmp_path: Path, tiny_config: RunConfig) -> None:
+    _, state, meta = _reordered_voice(trained_run, tmp_path)
+    symbols, speakers = SYMBOLS, ("kumo", "newcomer")
+    model = ET2Model(tiny_config.model, len(symbols), len(speakers), training=True)
+    fresh = {k: v.clone() for k, v in model.state_dict().items()}
+
+    summary = init_from_voice(model, state, meta, symbols, speakers, Path("other.safetensors"))
+
+    emb, spk = ET2Model.symbol_embedding_keys()[0], ET2Model.speaker_embedding_keys()[0]
+    weights = model.state_dict()
+    for name in ("a", "k", "N", "^"):
+        assert torch.equal(weights[emb][symbols.index(name)], state[emb][meta.symbols.index(name)])
+    assert torch.equal(weights[emb][symbols.index("v")], fresh[emb][symbols.index("v")])
+    assert torch.equal(weights[spk][0], state[spk][0])  # kumo
+    assert torch.equal(weights[spk][1], fresh[spk][1])  # newcomer keeps its fresh row
+    assert summary.symbols_new == ("v",) and summary.speakers_new == ("newcomer",)
+    posterior = next(k for k in weights if k not in state)
+    assert torch.equal(weights[posterior], fresh[posterior])
+
+
+def test_train_init_from_prints_the_summary(
+    trained_run: Path, tmp_path: Path, tiny_config_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    voice, _, _ = _reordered_voice(trained_run, tmp_path)
+    data = tmp_path / "data"
+    sources = [
+        ("kumo", make_ljspeech(tmp_path / "kumo", 4)),
+        ("newcomer", make_ljspeech(tmp_path / "new", 4)),
+    ]
+    prepare_dataset(sources, data, 16000, val_per_speaker=1, progress=False)
+    options = TrainOptions(
+        data=data,
+        run=tmp_path / "ft",
+        config=tiny_config_path,
+        init_from=voice,
+        steps=1,
+        device="cpu",
+        progress=False,
+    )
+    with caplog.at_level(logging.INFO):
+        assert train(options).step == 1
+    assert "new (fresh rows): v" in caplog.text
+    assert "speakers: matched kumo; new (fresh rows): newcomer" in caplog.text
+    assert "discriminators: start from scratch" in caplog.text
