@@ -39,6 +39,12 @@ def test_exact_symbols(text: str, expected: str) -> None:
     assert " ".join(g2p(text)) == expected
 
 
+def test_english_words_are_read_as_katakana_and_acronyms_spelled() -> None:
+    assert g2p("今日はDiscordで遊ぼう") == g2p("今日はディスコードで遊ぼう")
+    assert g2p("good night") == g2p("グッドナイト")
+    assert [s for s in g2p("URL") if s.isalpha()] == "y u u a a r u e r u".split()
+
+
 @pytest.mark.parametrize("text", ["", "   ", "！！！", "ー", "😀", "\x00\ud800", "、。"])
 def test_nothing_to_say_gives_no_symbols(text: str) -> None:
     assert g2p(text) == []

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import pyopenjtalk
 
+from voicebot.text.english import english_to_kana, word_to_kana
 from voicebot.text.sanitize import sanitize, strip_invisible
 from voicebot.text.symbols import PHONEMES
 
@@ -100,9 +101,9 @@ def _labels_to_symbols(labels: list[str]) -> list[str]:
 
 def _run(text: str) -> list[str]:
     try:
-        labels = pyopenjtalk.extract_fullcontext(text)
-    except Exception:  # a C library on user text: log it, say nothing rather than crash the bot
-        _log.exception("Open JTalk failed on %d characters of text", len(text))
+        labels = pyopenjtalk.extract_fullcontext(english_to_kana(text))
+    except Exception:  # a C library and a model on user text: log it, say nothing, never crash
+        _log.exception("G2P failed on %d characters of text", len(text))
         return []
     symbols = _labels_to_symbols(labels)
     return symbols if any(s not in ("^", "$", "?", "_") for s in symbols) else []
@@ -134,5 +135,6 @@ def g2p(text: str) -> list[str]:
 
 
 def clear_cache() -> None:
-    """Forget cached results (benchmarks use it to time Open JTalk itself)."""
+    """Forget cached results, English words included (benchmarks time unseen text with it)."""
     _cached.cache_clear()
+    word_to_kana.cache_clear()
