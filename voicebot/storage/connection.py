@@ -66,8 +66,13 @@ async def _scalar(conn: aiosqlite.Connection, sql: str) -> object:
 
 
 async def _backup(conn: aiosqlite.Connection, path: Path, version: int) -> Path:
+    """Write a consistent copy (WAL content included) next to ``path``; never overwrites one."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     backup = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
+    number = 1
+    while backup.exists():
+        number += 1
+        backup = path.with_name(f"{path.name}.v{version}-{stamp}-{number}.bak")
     await conn.execute("VACUUM INTO ?", (str(backup),))
     return backup
 
