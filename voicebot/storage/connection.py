@@ -91,7 +91,8 @@ async def _migrate(
         await conn.execute(f"PRAGMA user_version = {len(migrations)}")
         await conn.execute("COMMIT")
     except BaseException:
-        await conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
         raise
 
 
