@@ -21,7 +21,7 @@ from voicebot.bot.messages import text
 from voicebot.bot.registry import PluginRegistry
 from voicebot.bot.services import BotServices
 
-__all__ = ["BotClient", "create_client", "handle_command_error"]
+__all__ = ["BotClient", "create_client", "forget_me_command", "handle_command_error"]
 
 _log = logging.getLogger(__name__)
 
@@ -50,6 +50,23 @@ async def handle_command_error(
         _log.warning("could not send the error reply: %r", exc)
 
 
+def forget_me_command(
+    services: BotServices, registry: PluginRegistry
+) -> app_commands.Command[Any, ..., None]:
+    """``/forgetme``: delete what the bot and every plugin store about the caller."""
+
+    @app_commands.command(name="forgetme", description="あなたのデータを削除します / Delete your data")
+    async def forget_me(interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True)
+        await services.delete_user_data(interaction.user.id)
+        failed = await registry.delete_user_data(interaction.user.id)
+        services.limiter.forget(interaction.user.id)
+        key = "forgot_partly" if failed else "forgot"
+        await reply(interaction, text(key, interaction.locale, plugins=", ".join(failed)))
+
+    return forget_me
+
+
 class BotClient:
     """Behaviour shared by the plain and the sharded client (mixed in before the discord.py class).
 
@@ -66,7 +83,7 @@ class BotClient:
         self.registry = registry
         self.tree = app_commands.CommandTree(self)  # type: ignore[arg-type]
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
-        self.tree.add_command(self._forget_me_command())
+        self.tree.add_command(forget_me_command(services, registry))
         registry.install(self.tree)
 
     async def setup_hook(self) -> None:
@@ -113,18 +130,6 @@ class BotClient:
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         await handle_command_error(self.registry, interaction, error)
-
-    def _forget_me_command(self) -> app_commands.Command[Any, ..., None]:
-        @app_commands.command(name="forgetme", description="Delete everything this bot stores about you")
-        async def forget_me(interaction: discord.Interaction[Any]) -> None:
-            await interaction.response.defer(ephemeral=True)
-            await self.services.delete_user_data(interaction.user.id)
-            failed = await self.registry.delete_user_data(interaction.user.id)
-            self.services.limiter.forget(interaction.user.id)
-            key = "forgot_partly" if failed else "forgot"
-            await reply(interaction, text(key, interaction.locale, plugins=", ".join(failed)))
-
-        return forget_me
 
 
 class _Client(BotClient, discord.Client):

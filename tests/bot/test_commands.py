@@ -1,0 +1,316 @@
+"""Slash commands of the shipped plugins, driven with fake interactions against the real bot."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import discord
+import pytest
+from aiohttp import web
+
+from tests.bot.fakes import (
+    FakeGuild,
+    FakeInteraction,
+    FakeMember,
+    FakeMessage,
+    FakeTextChannel,
+    FakeVoiceChannel,
+)
+from tests.bot.helpers import invoke
+from voicebot.bot import BotServices, PluginRegistry
+from voicebot.bot.client import forget_me_command
+from voicebot.bot.limits import RateLimiter
+from voicebot.bot.voice.manager import SessionManager
+from voicebot.config import Settings
+from voicebot.engine import Engine
+from voicebot.storage import Database
+
+ENGLISH = discord.Locale.american_english
+
+
+def _member_in_voice(**kwargs: object) -> tuple[FakeMember, FakeVoiceChannel]:
+    guild = FakeGuild()
+    channel = FakeVoiceChannel(guild)
+    member = FakeMember(guild, "たろう", **kwargs)  # type: ignore[arg-type]
+    member.join(channel)
+    return member, channel
+
+
+async def _played(services: BotServices, guild: FakeGuild, count: int) -> list[list[bytes]]:
+    session = services.sessions.get(guild.id)
+    assert session is not None
+    for _ in range(1000):
+        if len(session.voice.played) >= count and not session.speaking and not session.pending:  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.02)
+    return session.voice.played  # type: ignore[attr-defined]
+
+
+async def test_say_joins_the_callers_channel_and_speaks(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    member, channel = _member_in_voice()
+    interaction = FakeInteraction(member)
+    await invoke(registry, "say", interaction, text="こんにちは")
+    assert interaction.replies[-1].content == "読み上げます。"
+    assert interaction.replies[-1].ephemeral
+    session = services.sessions.get(member.guild.id)
+    assert session is not None and session.voice.channel is channel
+    played = await _played(services, member.guild, 1)
+    assert len(played[0]) > 10
+
+
+async def test_say_refuses_when_the_caller_is_not_in_voice(registry: PluginRegistry) -> None:
+    member = FakeMember(FakeGuild(), "はなこ")
+    for locale, expected in (
+        (discord.Locale.japanese, "ボイスチャンネルに参加"),
+        (ENGLISH, "Join a voice channel"),
+    ):
+        interaction = FakeInteraction(member, locale=locale)
+        await invoke(registry, "say", interaction, text="こんにちは")
+        assert expected in interaction.replies[-1].content
+        assert interaction.replies[-1].ephemeral
+
+
+async def test_say_refuses_text_over_the_limit(registry: PluginRegistry, settings: Settings) -> None:
+    member, _ = _member_in_voice()
+    interaction = FakeInteraction(member, locale=ENGLISH)
+    await invoke(registry, "say", interaction, text="あ" * (settings.max_chars + 1))
+    reply = interaction.replies[-1]
+    assert reply.ephemeral and f"within {settings.max_chars} characters" in reply.content
+
+
+async def test_say_is_rate_limited_per_user(registry: PluginRegistry, services: BotServices) -> None:
+    services.limiter = RateLimiter(2, 60.0)
+    member, _ = _member_in_voice()
+    replies = []
+    for _ in range(3):
+        interaction = FakeInteraction(member)
+        await invoke(registry, "say", interaction, text="はい。")
+        replies.append(interaction.replies[-1].content)
+    assert replies[:2] == ["読み上げます。"] * 2
+    assert "秒ほど待って" in replies[2]
+
+
+async def test_say_refuses_when_the_queue_is_full(registry: PluginRegistry, settings: Settings) -> None:
+    guild = FakeGuild()
+    channel = FakeVoiceChannel(guild)
+    replies = []
+    for i in range(settings.max_queue + 3):  # different users, so the rate limit does not interfere
+        member = FakeMember(guild, f"user{i}")
+        member.join(channel)
+        interaction = FakeInteraction(member)
+        await invoke(
+            registry, "say", interaction, text="これは少し長めの文章で、待ち行列を埋めるためのものです。"
+        )
+        replies.append(interaction.replies[-1].content)
+    assert any("読み上げ待ちが" in r for r in replies)
+
+
+async def test_say_rejects_an_unknown_voice(registry: PluginRegistry) -> None:
+    member, _ = _member_in_voice()
+    interaction = FakeInteraction(member)
+    await invoke(registry, "say", interaction, text="こんにちは", voice="nosuchvoice")
+    assert "「nosuchvoice」という声はありません" in interaction.replies[-1].content
+
+
+async def test_join_skip_stop_leave(registry: PluginRegistry, services: BotServices) -> None:
+    member, channel = _member_in_voice()
+    interaction = FakeInteraction(member)
+    await invoke(registry, "join", interaction)
+    assert channel.mention in interaction.replies[-1].content
+    for path, expected in (("skip", "読み上げ中のものはありません"), ("stop", "0件")):
+        interaction = FakeInteraction(member)
+        await invoke(registry, path, interaction)
+        assert expected in interaction.replies[-1].content
+    interaction = FakeInteraction(member)
+    await invoke(registry, "leave", interaction)
+    assert interaction.replies[-1].content == "ボイスチャンネルから退出しました。"
+    assert services.sessions.get(member.guild.id) is None
+    interaction = FakeInteraction(member)
+    await invoke(registry, "skip", interaction)
+    assert "/join" in interaction.replies[-1].content
+
+
+async def test_voice_choice_is_stored_and_autocompleted(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    member, _ = _member_in_voice()
+    interaction = FakeInteraction(member)
+    await invoke(registry, "voice", interaction, voice="openjtalk", speaker="mei", speed=1.25)
+    assert "openjtalk" in interaction.replies[-1].content or "Open JTalk" in interaction.replies[-1].content
+    stored = await services.db.get_user_voice(member.guild.id, member.id)
+    assert stored is not None and (stored.voice, stored.speaker, stored.speed) == ("openjtalk", "mei", 1.25)
+    utterance = await services.prepare(member.guild, member.id, "テスト")  # type: ignore[arg-type]
+    assert (utterance.voice, utterance.speed) == ("openjtalk", 1.25)
+    bad = FakeInteraction(member)
+    await invoke(registry, "voice", bad, voice="openjtalk", speaker="nobody")
+    assert "話者「nobody」はありません" in bad.replies[-1].content
+
+
+async def test_dictionary_commands_and_reading(registry: PluginRegistry, services: BotServices) -> None:
+    member, _ = _member_in_voice()
+    interaction = FakeInteraction(member)
+    await invoke(registry, "dict add", interaction, word="voicebot", reading="ぼいすぼっと")
+    assert "ぼいすぼっと" in interaction.replies[-1].content
+    listing = FakeInteraction(member)
+    await invoke(registry, "dict list", listing)
+    assert "voicebot → ぼいすぼっと" in listing.replies[-1].content
+    utterance = await services.prepare(member.guild, member.id, "voicebotです")  # type: ignore[arg-type]
+    assert "ぼいすぼっと" in utterance.text
+    too_long = FakeInteraction(member)
+    await invoke(registry, "dict add", too_long, word="x" * 51, reading="えっくす")
+    assert "文字にしてください" in too_long.replies[-1].content
+    removal = FakeInteraction(member)
+    await invoke(registry, "dict remove", removal, word="VOICEBOT")
+    assert "削除しました" in removal.replies[-1].content
+    again = FakeInteraction(member)
+    await invoke(registry, "dict remove", again, word="voicebot")
+    assert "辞書にありません" in again.replies[-1].content
+
+
+async def test_settings_and_dictionary_survive_a_restart(
+    settings: Settings, engine: Engine, services: BotServices, registry: PluginRegistry
+) -> None:
+    member, _ = _member_in_voice()
+    await invoke(registry, "dict add", FakeInteraction(member), word="鯖", reading="さば")
+    await invoke(registry, "voice", FakeInteraction(member), voice="openjtalk", speed=0.75)
+    await services.db.close()
+    async with Database.from_settings(settings) as reopened:
+        restarted = BotServices(
+            settings,
+            engine,
+            reopened,
+            SessionManager(engine, max_queue=3, idle_timeout=60),
+            RateLimiter(5, 60),
+        )
+        utterance = await restarted.prepare(member.guild, member.id, "鯖の話")  # type: ignore[arg-type]
+    assert utterance.text.startswith("さば")
+    assert utterance.speed == 0.75
+
+
+@pytest.mark.parametrize("path", ["model list", "model default", "model remove"])
+async def test_model_commands_refuse_non_admins(registry: PluginRegistry, path: str) -> None:
+    member, _ = _member_in_voice()
+    interaction = FakeInteraction(member)
+    options = {} if path == "model list" else {"name": "openjtalk"}
+    await invoke(registry, path, interaction, **options)
+    assert "サーバー管理" in interaction.replies[-1].content
+    assert interaction.replies[-1].ephemeral
+
+
+@pytest.mark.parametrize("admin", [{"manage_guild": True}, {"roles": ("読み上げ管理",)}])
+async def test_admins_may_list_and_set_the_default(
+    registry: PluginRegistry, services: BotServices, admin: dict[str, object]
+) -> None:
+    member, _ = _member_in_voice(**admin)
+    listing = FakeInteraction(member)
+    await invoke(registry, "model list", listing)
+    assert "openjtalk" in listing.replies[-1].content
+    default = FakeInteraction(member)
+    await invoke(registry, "model default", default, name="openjtalk")
+    assert (await services.db.get_guild_settings(member.guild.id)).default_voice == "openjtalk"
+
+
+class FakeAttachment:
+    """An uploaded file: Discord serves it over HTTP (here from a local test server)."""
+
+    def __init__(self, filename: str, url: str, size: int) -> None:
+        self.filename = filename
+        self.url = url
+        self.size = size
+
+
+async def test_model_upload_installs_a_voice_file(
+    registry: PluginRegistry, services: BotServices, tiny_voice_file: Path
+) -> None:
+    app = web.Application()
+    app.router.add_static("/files/", tiny_voice_file.parent)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    base = f"http://127.0.0.1:{port}"
+    member, _ = _member_in_voice(manage_guild=True)
+    try:
+        size = tiny_voice_file.stat().st_size
+        good = FakeInteraction(member)
+        file = FakeAttachment("tiny.safetensors", f"{base}/files/{tiny_voice_file.name}", size)
+        await invoke(registry, "model upload", good, file=file, name="tiny")
+        assert "声「tiny」をインストールしました" in good.replies[-1].content
+        assert "tiny" in [v.name for v in services.engine.voices()]
+
+        wrong_type = FakeInteraction(member)
+        await invoke(registry, "model upload", wrong_type, file=FakeAttachment("voice.pt", file.url, size))
+        assert ".safetensors" in wrong_type.replies[-1].content
+
+        too_big = FakeInteraction(member, locale=ENGLISH)
+        big = FakeAttachment("big.safetensors", file.url, services.settings.max_upload_mb * 1_000_000 + 1)
+        await invoke(registry, "model upload", too_big, file=big)
+        assert "too large" in too_big.replies[-1].content
+
+        rejected = FakeInteraction(member)
+        await invoke(registry, "model upload", rejected, file=file, name="../evil")
+        assert "この声ファイルは使えません" in rejected.replies[-1].content
+
+        removal = FakeInteraction(member)
+        await invoke(registry, "model remove", removal, name="tiny")
+        assert "削除しました" in removal.replies[-1].content
+        assert "tiny" not in [v.name for v in services.engine.voices()]
+    finally:
+        await runner.cleanup()
+
+
+async def test_reader_reads_the_channel_it_was_started_in(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    member, _ = _member_in_voice()
+    guild = member.guild
+    text_channel = FakeTextChannel(guild)
+    start = FakeInteraction(member, channel=text_channel)
+    await invoke(registry, "reader on", start)
+    assert "読み上げます" in start.replies[-1].content and not start.replies[-1].ephemeral
+
+    other = FakeMember(guild, "じろう")
+    bot = FakeMember(guild, "ほかのボット", bot=True)
+    for author, content in ((member, "一つめ"), (member, "二つめ"), (other, "三つめ"), (bot, "読まない")):
+        await registry.dispatch("message", FakeMessage(guild, text_channel, author, content))  # type: ignore[arg-type]
+    await registry.dispatch("message", FakeMessage(guild, FakeTextChannel(guild), member, "別のチャンネル"))  # type: ignore[arg-type]
+    await registry.dispatch(
+        "message",
+        FakeMessage(guild, text_channel, other, "", attachments=[object()]),  # type: ignore[arg-type]
+    )
+    played = await _played(services, guild, 4)
+    assert len(played) == 4  # not the bot, not the other channel
+
+    stop = FakeInteraction(member, channel=text_channel)
+    await invoke(registry, "reader off", stop)
+    assert stop.replies[-1].content == "読み上げを終了しました。"
+    await registry.dispatch("message", FakeMessage(guild, text_channel, member, "もう読まない"))  # type: ignore[arg-type]
+    await asyncio.sleep(0.2)
+    assert len(await _played(services, guild, 4)) == 4
+
+
+async def test_reader_announces_the_speaker_only_when_it_changes(registry: PluginRegistry) -> None:
+    from _voicebot_plugins.reader import ReaderSettings, message_text  # loaded by the registry
+
+    guild = FakeGuild()
+    channel = FakeTextChannel(guild)
+    author = FakeMember(guild, "たろう")
+    words = ReaderSettings()
+    message = FakeMessage(guild, channel, author, "見て https://example.com", attachments=[1], stickers=[1])
+    said = message_text(message, words, with_name=True)  # type: ignore[arg-type]
+    assert said == "たろう、見て https://example.com、添付ファイル、スタンプ"
+    assert message_text(message, words, with_name=False).startswith("見て")  # type: ignore[arg-type]
+
+
+async def test_forget_me_deletes_the_users_data(registry: PluginRegistry, services: BotServices) -> None:
+    member, _ = _member_in_voice()
+    await invoke(registry, "voice", FakeInteraction(member), voice="openjtalk", speed=1.5)
+    command = forget_me_command(services, registry)
+    interaction = FakeInteraction(member)
+    await command.callback(interaction)  # type: ignore[arg-type]
+    assert "削除しました" in interaction.replies[-1].content
+    assert await services.db.get_user_voice(member.guild.id, member.id) is None
