@@ -69,10 +69,10 @@ async def test_player_plays_every_packet_in_order_then_stops() -> None:
 
 
 async def test_short_stall_inserts_no_silence_mid_utterance() -> None:
-    source = OpusPacketSource(max_wait=0.25)
+    source = OpusPacketSource(max_wait=1.0)
     source.put(_packets(3))
     client, finished = await _play(source)
-    await asyncio.sleep(0.15)  # synthesis late, but within max_wait
+    await asyncio.sleep(0.15)  # synthesis late (7 packets' time), but within max_wait
     source.put(_packets(3, start=3))
     source.end()
 
@@ -104,7 +104,7 @@ async def test_stop_ends_playback_at_once_and_drops_the_rest() -> None:
     source.stop()
     await asyncio.wait_for(finished, 1)
 
-    assert time.perf_counter() - started < 0.2
+    assert time.perf_counter() - started < 0.5  # not the 3.9 s still queued
     assert 0 < len(_spoken(client)) < 50
     assert source.read() == b""
 
