@@ -42,7 +42,7 @@ def test_exact_symbols(text: str, expected: str) -> None:
 def test_english_words_are_read_as_katakana_and_acronyms_spelled() -> None:
     assert g2p("今日はDiscordで遊ぼう") == g2p("今日はディスコードで遊ぼう")
     assert g2p("good night") == g2p("グッドナイト")
-    assert [s for s in g2p("URL") if s.isalpha()] == "y u u a a r u e r u".split()
+    assert " ".join(s for s in g2p("URL") if s.isalpha()) == "y u u a a r u e r u"
 
 
 @pytest.mark.parametrize("text", ["", "   ", "！！！", "ー", "😀", "\x00\ud800", "、。"])

@@ -43,13 +43,28 @@ _PHONEMES = frozenset(PHONEMES)
 # has nothing pronounceable: such marks are dropped and such text never reaches it.
 _SPACE_BEFORE_MARK = re.compile(r"\s+(?=[ー~!?])")
 _ORPHAN_MARKS = re.compile(r"(?:^|(?<=[\s、。,.(「『]))[ー~!?]+|(?<=[!?)」』])[ー~]+")
-# After NFKC, what Open JTalk has readings for; anything else (unassigned code points, stray
-# combining marks, symbols such as ＠ with no mora) makes it print warnings and is dropped.
-_UNREADABLE = re.compile(
-    r"[^\s0-9A-Za-z\u0370-\u03ff\u3001-\u3002\u3005-\u3007\u300c-\u300f\u3041-\u3096\u30a1-\u30fc"
-    r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff%&+=/:'.,!?()\-~]+"
-)
+# Text made only of these needs no per-character check before Open JTalk.
+_PLAIN = re.compile(r"[\s!-~\u3001-\u30ff\u4e00-\u9fff]*")
 _PRONOUNCEABLE = re.compile(r"[0-9A-Za-z\u0370-\u03ff\u3041-\u3096\u30a1-\u30fa\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _readable(text: str) -> str:
+    """Drop unassigned and private-use code points and combining marks that follow no letter.
+
+    Open JTalk prints warnings on those and reads nothing for them; other symbols stay, so
+    pyopenjtalk-plus still recognises kaomoji such as (*´ω`*) and keeps them silent.
+    """
+    if _PLAIN.fullmatch(text):
+        return text
+    out: list[str] = []
+    after_letter = False
+    for char in text:
+        category = unicodedata.category(char)
+        if category in ("Cn", "Co") or (category[0] == "M" and not after_letter):
+            continue
+        out.append(char)
+        after_letter = category[0] == "L" or (category[0] == "M" and after_letter)
+    return "".join(out)
 
 
 def _int(value: str) -> int:
@@ -117,7 +132,7 @@ def _cached(text: str) -> tuple[str, ...]:
 def g2p(text: str) -> list[str]:
     """Convert (normalized) Japanese text to phoneme symbols with prosody marks.
 
-    Text is sanitized, NFKC-normalized, stripped of characters Open JTalk cannot read and
+    Text is sanitized, NFKC-normalized, stripped of code points Open JTalk cannot read and
     cut at :data:`G2P_MAX_CHARS`; text with nothing to say gives ``[]``. Never raises.
 
     Returns:
@@ -125,7 +140,7 @@ def g2p(text: str) -> list[str]:
         ``["^", "k", "o", "[", "N", "n", "i", "ch", "i", "w", "a", "$"]``.
     """
     text = unicodedata.normalize("NFKC", strip_invisible(sanitize(text[: G2P_MAX_CHARS * 2])))
-    text = _SPACE_BEFORE_MARK.sub("", _UNREADABLE.sub(" ", text)[:G2P_MAX_CHARS])
+    text = _SPACE_BEFORE_MARK.sub("", _readable(text)[:G2P_MAX_CHARS])
     text = _ORPHAN_MARKS.sub("", text)
     if not _PRONOUNCEABLE.search(text):
         return []
