@@ -34,7 +34,7 @@ def _sentences(text: str) -> list[str]:
 
 def _last_break(piece: str, limit: int) -> int:
     """Position just after the last 、 or space within ``limit``, or 0 when there is none early enough."""
-    cut = max((m.end() for m in _BREAK.finditer(piece, 0, limit + 1)), default=0)
+    cut = max((m.end() for m in _BREAK.finditer(piece, 0, limit)), default=0)
     return cut if cut > limit // 3 else 0
 
 
