@@ -6,13 +6,16 @@ import argparse
 import asyncio
 
 from voicebot.cli.common import init
+from voicebot.config import get_settings
 
 __all__ = ["register"]
 
 
 def _main(args: argparse.Namespace) -> int:
     from voicebot.bot import serve
+    from voicebot.bot.runner import check_token
 
+    check_token(get_settings())  # a missing token is one line, before anything starts
     settings = init(verbose=args.verbose)
     asyncio.run(serve(settings))
     return 0
