@@ -29,8 +29,8 @@ def test_kana_readings_and_japanese_patterns() -> None:
     assert apply_dictionary("鬼滅の刃で草", entries) == "きめつの刃でくさ"
 
 
-def test_empty_patterns_are_ignored() -> None:
-    entries = [DictEntry("", "あ"), DictEntry("   ", "い"), DictEntry("x", "エックス")]
+def test_empty_entries_are_ignored() -> None:
+    entries = [DictEntry("", "あ"), DictEntry("   ", "い"), DictEntry("a", ""), DictEntry("x", "エックス")]
     assert apply_dictionary("a x b", entries) == "a エックス b"
     assert apply_dictionary("text", []) == "text"
 

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 __all__ = ["MAX_READING_CHARS", "DictEntry", "apply_dictionary"]
 
@@ -19,11 +20,12 @@ MAX_READING_CHARS = 64
 """Longer readings are cut, so one entry cannot blow a message up without bound."""
 
 _END = ""  # trie key holding the reading of a pattern that ends at this node
+_Trie = dict[str, Any]  # char -> _Trie, and _END -> reading
 
 
 @dataclass(frozen=True)
 class DictEntry:
-    """Read ``pattern`` as ``reading`` (kana or any text). An empty pattern is ignored."""
+    """Read ``pattern`` as ``reading`` (kana or any text). An entry with a blank side is ignored."""
 
     pattern: str
     reading: str
@@ -49,11 +51,11 @@ def _fold(cluster: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _trie(entries: tuple[DictEntry, ...]) -> dict:
-    root: dict = {}
+def _trie(entries: tuple[DictEntry, ...]) -> _Trie:
+    root: _Trie = {}
     for entry in entries:
         key = "".join(_fold(c) for c in _clusters(entry.pattern))
-        if not key.strip():
+        if not key.strip() or not entry.reading.strip():
             continue
         node = root
         for char in key:

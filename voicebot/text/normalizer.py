@@ -1,8 +1,8 @@
 """Chat text to speakable Japanese: the steps of the other modules, in the order that is right.
 
-Order matters: code and spoilers go first (nothing inside them is read), then Discord tokens
-and links (before NFKC, which would break none of them but would turn full-width text into
-markup-looking ASCII), emoji (before NFKC, which rewrites some of them), then NFKC, markdown,
+Order matters: code and spoilers go first (nothing inside them is read); Discord tokens and
+links come before NFKC, so full-width look-alikes a user typed (＜＠１２３＞) are not taken
+for markup; emoji too, since NFKC rewrites some of them (™️ -> TM). Then NFKC, markdown,
 laughter, runs, numbers, whitespace, and the cut last.
 """
 
