@@ -165,6 +165,31 @@ def check_token(settings: Settings) -> list[Check]:
     ]
 
 
+def check_discord(settings: Settings) -> list[Check]:
+    """Offline checks of the bot: token shape, plugins loadable, intents to switch on."""
+    import asyncio
+
+    from voicebot.bot.preflight import preflight
+
+    report = asyncio.run(preflight(settings))
+    checks = []
+    if settings.token:
+        ok = report.token_problem is None
+        checks.append(
+            Check(
+                "token shape", ok, "looks like a bot token" if ok else "malformed", report.token_problem or ""
+            )
+        )
+    checks.append(Check("plugins", True, ", ".join(report.plugins) or "none enabled"))
+    for name, why in report.failures.items():
+        checks.append(Check(f"plugin {name}", False, "does not load", why))
+    detail = ", ".join(report.intents)
+    if report.privileged:
+        detail += f" (switch on in the developer portal, Bot page: {', '.join(report.privileged)})"
+    checks.append(Check("intents", True, detail))
+    return checks
+
+
 CHECKS: list[Callable[[Settings], list[Check]]] = [
     check_versions,
     check_torch,
@@ -173,6 +198,7 @@ CHECKS: list[Callable[[Settings], list[Check]]] = [
     check_models,
     check_data_dir,
     check_token,
+    check_discord,
 ]
 
 
