@@ -28,8 +28,9 @@ __all__ = ["G2P_MAX_CHARS", "clear_cache", "g2p"]
 
 _log = logging.getLogger(__name__)
 
-G2P_MAX_CHARS = 1000
-"""Longer text is cut here: split it with :func:`~voicebot.text.split_sentences` first."""
+G2P_MAX_CHARS = 300
+"""Longer text is cut here (a sentence is far shorter): split text with
+:func:`~voicebot.text.split_sentences` first."""
 
 _CACHE_MAX_CHARS = 200
 
