@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -106,7 +106,7 @@ def _describe(error: ValidationError, source: str) -> str:
 def parse_config(data: dict[str, Any], source: str) -> RunConfig:
     """Resolve the ``[model]`` preset and validate both tables; ``source`` names the file in errors."""
     model = dict(data.get("model", {}))
-    preset: Literal["small", "large"] | str = model.pop("preset", "small")
+    preset = model.pop("preset", "small")
     if preset not in _PRESETS:
         raise ConfigError(f"{source}: 'model.preset' must be one of {sorted(_PRESETS)} (got {preset!r})")
     resolved = {**_PRESETS[preset]().model_dump(), **model}

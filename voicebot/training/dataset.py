@@ -67,7 +67,10 @@ class SpeechDataset(Dataset[dict[str, Tensor]]):
 
     @torch.no_grad()
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        """One utterance: ids (T,), speaker (), audio (F * hop,), spec (F', F), mel (n_mels, F)."""
+        """One utterance: ids (T,), speaker (), audio (F * hop,), spec (n_fft // 2 + 1, F), mel (n_mels, F).
+
+        F is the number of frames: samples // hop.
+        """
         utt = self.utterances[index]
         try:
             samples, _ = sf.read(str(self.root / utt.audio), dtype="float32")

@@ -11,7 +11,7 @@ import threading
 import time
 from types import FrameType, TracebackType
 
-__all__ = ["StopRequest"]
+__all__ = ["StopRequest", "ignore_stop_signals"]
 
 _log = logging.getLogger(__name__)
 
@@ -47,3 +47,13 @@ class StopRequest:
     ) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+def ignore_stop_signals(worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: workers leave SIGINT/SIGTERM to the main process.
+
+    Ctrl-C reaches the whole process group; a worker that died of it would break the batch
+    the main process still needs while it finishes its step and saves.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)

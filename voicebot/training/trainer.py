@@ -33,7 +33,7 @@ from voicebot.training.runfolder import resolve_config, save_config
 from voicebot.training.sampler import StepBatchSampler
 from voicebot.training.state import TrainState
 from voicebot.training.step import train_step
-from voicebot.training.stopping import StopRequest
+from voicebot.training.stopping import StopRequest, ignore_stop_signals
 from voicebot.voices import read_voice_file
 
 __all__ = ["TrainOptions", "TrainResult", "select_device", "train"]
@@ -100,6 +100,23 @@ def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContext
     if device.type == "cuda" and enabled and torch.cuda.is_bf16_supported():
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+class _Rate:
+    """Steps per second between successive log writes."""
+
+    def __init__(self, step: int) -> None:
+        self.started = self.last_time = time.perf_counter()
+        self.last_step = step
+
+    def tick(self, step: int) -> float:
+        now = time.perf_counter()
+        rate = (step - self.last_step) / max(now - self.last_time, 1e-9)
+        self.last_time, self.last_step = now, step
+        return rate
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
 
 class _Trainer:
@@ -173,6 +190,7 @@ class _Trainer:
             batch_sampler=sampler,
             collate_fn=collate,
             num_workers=cfg.num_workers,
+            worker_init_fn=ignore_stop_signals,
             pin_memory=self.device.type == "cuda",
             # Its own generator: creating the loader must not draw from the global torch RNG.
             generator=torch.Generator().manual_seed(cfg.seed + self.state.step),
@@ -238,23 +256,6 @@ class _Trainer:
         per_step = rate.elapsed() / steps if steps else None
         _log.info("stopped at step %d (%s); checkpoint %s", self.state.step, stopped, path)
         return TrainResult(self.state.step, stopped, path, per_step)
-
-
-class _Rate:
-    """Steps per second between successive log writes."""
-
-    def __init__(self, step: int) -> None:
-        self.started = self.last_time = time.perf_counter()
-        self.last_step = step
-
-    def tick(self, step: int) -> float:
-        now = time.perf_counter()
-        rate = (step - self.last_step) / max(now - self.last_time, 1e-9)
-        self.last_time, self.last_step = now, step
-        return rate
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
 
 
 def train(opts: TrainOptions) -> TrainResult:
