@@ -55,8 +55,8 @@ def test_hundreds_of_entries_stay_fast() -> None:
     entries = [DictEntry(f"word{i}", f"ワード{i}") for i in range(500)]
     text = "今日は word42 と word420 と word4999 の話。" * 4
     apply_dictionary(text, entries)  # builds the matcher once
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other work on a shared machine does not count
     for _ in range(100):
         out = apply_dictionary(text, entries)
-    assert (time.perf_counter() - start) / 100 < 0.005
+    assert (time.process_time() - start) / 100 < 0.005
     assert out.startswith("今日は ワード42 と ワード420 と ワード4999 の話。")
