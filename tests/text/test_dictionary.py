@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from voicebot.text import DictEntry, apply_dictionary
+from voicebot.text.dictionary import _trie
 
 
 def test_longest_match_wins_whatever_the_entry_order() -> None:
@@ -51,12 +50,12 @@ def test_readings_are_bounded() -> None:
     assert len(out) <= 4 * 64
 
 
-def test_hundreds_of_entries_stay_fast() -> None:
+def test_hundreds_of_entries_build_one_matcher() -> None:
+    # Speed is measured by `voicebot bench frontend`; here: the trie is built once per entry list.
     entries = [DictEntry(f"word{i}", f"ワード{i}") for i in range(500)]
-    text = "今日は word42 と word420 と word4999 の話。" * 4
-    apply_dictionary(text, entries)  # builds the matcher once
-    start = time.process_time()  # CPU time: other work on a shared machine does not count
-    for _ in range(100):
+    text = "今日は word42 と word420 と word4999 の話。"
+    before = _trie.cache_info().misses
+    for _ in range(3):
         out = apply_dictionary(text, entries)
-    assert (time.process_time() - start) / 100 < 0.005
-    assert out.startswith("今日は ワード42 と ワード420 と ワード4999 の話。")
+    assert _trie.cache_info().misses == before + 1
+    assert out == "今日は ワード42 と ワード420 と ワード4999 の話。"
