@@ -20,12 +20,16 @@ RATE = 16000
 
 
 def make_jsut(folder: Path) -> Path:
-    """A JSUT-style folder: four good lines, one too short, one unreadable audio, one bad line."""
+    """A JSUT-style folder: five good lines (one a stereo mp3), one too short, one unreadable audio,
+    one malformed line."""
     (folder / "wavs").mkdir(parents=True)
     lines = []
     for i in range(4):
         sf.write(folder / "wavs" / f"BASIC{i}.wav", speechlike(0.8, 48000, 10 + i), 48000)
         lines.append(f"BASIC{i}:{SENTENCES[i]}")
+    stereo = np.stack([speechlike(0.8, 44100, 20), speechlike(0.8, 44100, 21)], axis=1)
+    sf.write(folder / "wavs" / "STEREO.mp3", stereo, 44100, format="MP3")
+    lines.append(f"STEREO:{SENTENCES[4]}")
     sf.write(folder / "wavs" / "SHORT.wav", speechlike(0.05, 48000, 99), 48000)
     (folder / "wavs" / "BROKEN.wav").write_bytes(b"RIFF but not really a wav file")
     lines += [f"SHORT:{SENTENCES[5]}", f"BROKEN:{SENTENCES[6]}", "no separator on this line"]
@@ -45,11 +49,11 @@ def test_prepare_writes_clean_audio_split_and_info(sources: list[tuple[str, Path
     out = tmp_path / "out"
     result = prepare_dataset(sources, out, RATE, val_per_speaker=1, progress=False)
 
-    assert (result.train, result.val) == (8, 2)
+    assert (result.train, result.val) == (9, 2)
     info = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
     assert info["speakers"] == ["alpha", "jsut"]
     assert info["sample_rate"] == RATE and info["symbol_table_version"] >= 1
-    assert info["counts"] == {"alpha": {"train": 5, "val": 1}, "jsut": {"train": 3, "val": 1}}
+    assert info["counts"] == {"alpha": {"train": 5, "val": 1}, "jsut": {"train": 4, "val": 1}}
     assert info["total_seconds"] > 5
 
     train, val = read_manifest(out / "train.tsv"), read_manifest(out / "val.tsv")
@@ -60,6 +64,7 @@ def test_prepare_writes_clean_audio_split_and_info(sources: list[tuple[str, Path
         assert rate == RATE and audio.ndim == 1 and len(audio) == utt.samples
         assert np.abs(audio).max() <= 0.9
         assert "k" in utt.phonemes or "a" in utt.phonemes
+    assert "wavs/jsut/STEREO.wav" in {u.audio for u in train + val}  # stereo mp3 -> mono wav
     # 0.3 s of near-silence each side of the tone is trimmed to a short margin.
     first = next(u for u in train + val if u.audio.endswith("utt000.wav"))
     assert first.samples / RATE < 0.5 + 0.2
@@ -70,12 +75,12 @@ def test_problems_are_reported_with_file_and_line(sources: list[tuple[str, Path]
     reported = {(p.file.name, p.line): p.reason for p in result.problems}
     assert "no audio" in reported[("metadata.csv", 7)]
     assert "empty text" in reported[("metadata.csv", 8)]
-    assert "outside" in reported[("transcript_utf8.txt", 5)]  # too short after trimming
-    assert "cannot decode" in reported[("transcript_utf8.txt", 6)]
-    assert "expected 'id:text'" in reported[("transcript_utf8.txt", 7)]
+    assert "outside" in reported[("transcript_utf8.txt", 6)]  # too short after trimming
+    assert "cannot decode" in reported[("transcript_utf8.txt", 7)]
+    assert "expected 'id:text'" in reported[("transcript_utf8.txt", 8)]
     assert len(result.problems) == 5
     listed = (tmp_path / "out" / "problems.txt").read_text(encoding="utf-8")
-    assert "transcript_utf8.txt:6:" in listed
+    assert "transcript_utf8.txt:7:" in listed
 
 
 def test_rerun_skips_finished_files_and_gives_the_same_dataset(
@@ -88,7 +93,7 @@ def test_rerun_skips_finished_files_and_gives_the_same_dataset(
 
     second = prepare_dataset(sources, out, RATE, val_per_speaker=1, progress=False)
 
-    assert first.written == 10 and second.written == 0
+    assert first.written == 11 and second.written == 0
     assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.rglob("*.wav")} == snapshot
     assert [(out / n).read_bytes() for n in ("train.tsv", "val.tsv", "dataset.json")] == manifests
 
@@ -138,5 +143,5 @@ def test_cli_prepare_reports_and_succeeds(
     )
     printed = capsys.readouterr().out
     assert code == 0
-    assert "8 train + 2 val utterances" in printed
+    assert "9 train + 2 val utterances" in printed
     assert "metadata.csv:7:" in printed and "5 lines skipped" in printed
