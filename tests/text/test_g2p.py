@@ -7,7 +7,7 @@ from pathlib import Path
 import pyopenjtalk
 import pytest
 
-from voicebot.text import SYMBOLS, g2p
+from voicebot.text import SYMBOLS, g2p, openjtalk_text
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus" / "ja-kokoro" / "jf_alpha" / "metadata.csv"
@@ -43,6 +43,11 @@ def test_english_words_are_read_as_katakana_and_acronyms_spelled() -> None:
     assert g2p("今日はDiscordで遊ぼう") == g2p("今日はディスコードで遊ぼう")
     assert g2p("good night") == g2p("グッドナイト")
     assert " ".join(s for s in g2p("URL") if s.isalpha()) == "y u u a a r u e r u"
+
+
+def test_openjtalk_text_is_what_open_jtalk_can_read() -> None:
+    assert openjtalk_text("\x00Discordで\u202eＯＫ\ud800") == "ディスコードでOK"
+    assert openjtalk_text("\u0301ー!あ") == "あ"
 
 
 @pytest.mark.parametrize("text", ["", "   ", "！！！", "ー", "😀", "\x00\ud800", "、。"])

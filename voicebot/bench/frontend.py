@@ -12,8 +12,7 @@ import time
 
 import pyopenjtalk
 
-from voicebot.text import DictEntry, apply_dictionary, g2p, normalize
-from voicebot.text.english import english_to_kana
+from voicebot.text import DictEntry, apply_dictionary, g2p, normalize, openjtalk_text
 from voicebot.text.phonemize import clear_cache
 
 __all__ = ["DICTIONARY", "MESSAGES", "add_arguments", "run"]
@@ -103,5 +102,5 @@ def run(args: argparse.Namespace) -> int:
     if args.show:
         for message in MESSAGES:
             text = apply_dictionary(normalize(message), DICTIONARY)
-            print(f"\n{message!r}\n  -> {text}\n  -> {pyopenjtalk.g2p(english_to_kana(text), kana=True)}")
+            print(f"\n{message!r}\n  -> {text}\n  -> {pyopenjtalk.g2p(openjtalk_text(text), kana=True)}")
     return 0

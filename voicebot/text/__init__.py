@@ -9,7 +9,7 @@ from __future__ import annotations
 from voicebot.text.dictionary import DictEntry, apply_dictionary
 from voicebot.text.normalizer import normalize
 from voicebot.text.options import NormalizeOptions, Resolver
-from voicebot.text.phonemize import g2p
+from voicebot.text.phonemize import g2p, openjtalk_text
 from voicebot.text.sentences import split_sentences
 from voicebot.text.symbols import SYMBOL_TABLE_VERSION, SYMBOLS, symbols_to_ids, unknown_symbols
 
@@ -22,6 +22,7 @@ __all__ = [
     "apply_dictionary",
     "g2p",
     "normalize",
+    "openjtalk_text",
     "split_sentences",
     "symbols_to_ids",
     "unknown_symbols",

@@ -24,7 +24,7 @@ from voicebot.text.english import english_to_kana, word_to_kana
 from voicebot.text.sanitize import sanitize, strip_invisible
 from voicebot.text.symbols import PHONEMES
 
-__all__ = ["G2P_MAX_CHARS", "clear_cache", "g2p"]
+__all__ = ["G2P_MAX_CHARS", "clear_cache", "g2p", "openjtalk_text"]
 
 _log = logging.getLogger(__name__)
 
@@ -117,9 +117,9 @@ def _labels_to_symbols(labels: list[str]) -> list[str]:
 
 def _run(text: str) -> list[str]:
     try:
-        labels = pyopenjtalk.extract_fullcontext(english_to_kana(text))
-    except Exception:  # a C library and a model on user text: log it, say nothing, never crash
-        _log.exception("G2P failed on %d characters of text", len(text))
+        labels = pyopenjtalk.extract_fullcontext(text)
+    except Exception:  # a C library on user text: log it, say nothing rather than crash the bot
+        _log.exception("Open JTalk failed on %d characters of text", len(text))
         return []
     symbols = _labels_to_symbols(labels)
     return symbols if any(s not in ("^", "$", "?", "_") for s in symbols) else []
@@ -130,19 +130,28 @@ def _cached(text: str) -> tuple[str, ...]:
     return tuple(_run(text))
 
 
+def openjtalk_text(text: str) -> str:
+    """``text`` as Open JTalk should get it, for :func:`g2p` and for Open JTalk's own voice.
+
+    Sanitized, NFKC-normalized, without code points Open JTalk cannot read or marks that
+    would open a phrase, English words in katakana, cut at :data:`G2P_MAX_CHARS`. Never raises.
+    """
+    text = unicodedata.normalize("NFKC", strip_invisible(sanitize(text[: G2P_MAX_CHARS * 2])))
+    text = _SPACE_BEFORE_MARK.sub("", _readable(text)[:G2P_MAX_CHARS])
+    return english_to_kana(_ORPHAN_MARKS.sub("", text))
+
+
 def g2p(text: str) -> list[str]:
     """Convert (normalized) Japanese text to phoneme symbols with prosody marks.
 
-    Text is sanitized, NFKC-normalized, stripped of code points Open JTalk cannot read and
-    cut at :data:`G2P_MAX_CHARS`; text with nothing to say gives ``[]``. Never raises.
+    The text goes through :func:`openjtalk_text` first; text with nothing to say gives
+    ``[]``. Never raises.
 
     Returns:
         list of symbols, all in :data:`~voicebot.text.SYMBOLS`, e.g.
         ``["^", "k", "o", "[", "N", "n", "i", "ch", "i", "w", "a", "$"]``.
     """
-    text = unicodedata.normalize("NFKC", strip_invisible(sanitize(text[: G2P_MAX_CHARS * 2])))
-    text = _SPACE_BEFORE_MARK.sub("", _readable(text)[:G2P_MAX_CHARS])
-    text = _ORPHAN_MARKS.sub("", text)
+    text = openjtalk_text(text)
     if not _PRONOUNCEABLE.search(text):
         return []
     if len(text) <= _CACHE_MAX_CHARS:
