@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+from typing import Any
+
 import discord
 import pytest
 
-from voicebot.bot import BotServices, LoginError, PluginRegistry
+from tests.bot.fakes import FakeGuild, FakeMember, FakeVoiceChannel
+from tests.bot.helpers import fake_connector
+from voicebot.bot import BotServices, LoginError, PluginRegistry, Refusal, SessionManager, Utterance
 from voicebot.bot.client import create_client
-from voicebot.bot.runner import check_token
+from voicebot.bot.runner import _run_until_signal, check_token
 from voicebot.cli import main
 from voicebot.config import get_settings, load_settings
+from voicebot.engine import Engine
 
 WELL_SHAPED = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GabcDE.abcdefghijklmnopqrstuvwxyz12345"
 
@@ -63,3 +71,62 @@ async def test_client_uses_minimal_intents_and_shards_when_asked(services: BotSe
     assert not sharded.intents.message_content
     for name in registry.names:
         registry.unload(name)
+
+
+class FakeGateway:
+    """Discord's side of the client: login works, the gateway runs until closed."""
+
+    def __init__(self, on_connect: Any) -> None:
+        self.on_connect = on_connect
+        self.closed = asyncio.Event()
+        self.events: list[str] = []
+
+    async def login(self, token: str) -> None:
+        self.events.append("login")
+
+    async def connect(self) -> None:
+        self.on_connect()
+        await self.closed.wait()
+
+    async def close(self) -> None:
+        self.events.append("close")
+        self.closed.set()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+async def test_a_signal_finishes_speech_leaves_voice_then_closes(engine: Engine, sig: signal.Signals) -> None:
+    sessions = SessionManager(engine, max_queue=3, idle_timeout=60, connector=fake_connector)
+    member = FakeMember(FakeGuild(), "たろう")
+    channel = FakeVoiceChannel(member.guild)
+    member.join(channel)
+    session = await sessions.join(channel)  # type: ignore[arg-type]
+    session.enqueue(Utterance("最後まで読みます。"))
+    session.enqueue(Utterance("これは読まれません。"))
+    await asyncio.sleep(0.05)
+    gateway = FakeGateway(lambda: os.kill(os.getpid(), sig))
+    await _run_until_signal(gateway, sessions, WELL_SHAPED)  # type: ignore[arg-type]
+    assert gateway.events == ["login", "close"]
+    assert session.closed and session.voice.disconnected  # type: ignore[attr-defined]
+    played = session.voice.played  # type: ignore[attr-defined]
+    assert len(played) == 1 and len(played[0]) > 20  # the first finished, the second was dropped
+    with pytest.raises(Refusal):
+        await sessions.join(channel)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dev_guild", [None, 123456789])
+async def test_commands_sync_to_the_dev_guild_or_globally(
+    services: BotServices, dev_guild: int | None
+) -> None:
+    services.settings = services.settings.model_copy(update={"dev_guild_id": dev_guild})
+    client: Any = create_client(services, PluginRegistry(services))
+    synced: list[object] = []
+
+    async def sync(*, guild: discord.abc.Snowflake | None = None) -> list[object]:
+        synced.append(guild.id if guild else "global")
+        return []
+
+    client.tree.sync = sync
+    await client.setup_hook()
+    assert synced == [dev_guild or "global"]
+    if dev_guild:
+        assert {c.name for c in client.tree.get_commands(guild=discord.Object(dev_guild))} == {"forgetme"}
