@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import emoji
@@ -37,8 +38,9 @@ def emoji_name(chars: str) -> str:
 def replace_emoji(text: str, *, read: bool, limit: int) -> str:
     """Replace unicode emoji by their names (``read=True``) or drop them.
 
-    A run of one emoji (spaces between allowed) is read once; names of neighbouring emoji
-    are separated by 「、」; at most ``limit`` names are read per text, the rest are dropped.
+    Emoji that NFKC turns into text (‼ -> !!) are left for it. A run of one emoji (spaces
+    between allowed) is read once; names of neighbouring emoji are separated by 「、」; at
+    most ``limit`` names are read per text, the rest are dropped.
     """
     if _NO_EMOJI.fullmatch(text):
         return text
@@ -46,6 +48,9 @@ def replace_emoji(text: str, *, read: bool, limit: int) -> str:
     previous, end, spoken = "", 0, 0
     for match in emoji.emoji_list(text):
         start, chars = match["match_start"], match["emoji"]
+        bare = chars.replace("\ufe0f", "")
+        if unicodedata.normalize("NFKC", bare) != bare:
+            continue  # ‼ ⁉ ™ 🈁 ㊗: text in disguise, NFKC makes them !! !? TM ココ 祝
         between = text[end:start]
         adjacent = bool(previous) and not between.strip()
         out.append(between)
