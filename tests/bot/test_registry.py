@@ -213,3 +213,22 @@ async def test_shipped_plugins_load_and_only_the_reader_needs_message_content(se
     assert not registry.intents().message_content
     for name in registry.names:
         registry.unload(name)
+
+
+async def test_a_wrong_plugin_setting_names_the_variable(
+    services: BotServices, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = """
+    from voicebot.bot import PluginSettings
+
+    class CounterSettings(PluginSettings):
+        limit: int = 3
+
+    def setup(ctx):
+        ctx.settings(CounterSettings)
+    """
+    monkeypatch.setenv("VOICEBOT_COUNTER_LIMIT", "many")
+    registry = _registry(services, _plugins(tmp_path, counter=code))
+    failures = await registry.load_all()
+    assert "VOICEBOT_COUNTER_LIMIT" in str(failures["counter"])
+    assert registry.names == []

@@ -55,7 +55,6 @@ class PluginContext:
         self.listeners: list[tuple[str, Listener]] = []
         self.user_data_hooks: list[UserDataHook] = []
         self.intents: set[str] = set()
-        self.settings_models: list[PluginSettings] = []
 
     @property
     def data(self) -> PluginData:
@@ -98,5 +97,4 @@ class PluginContext:
                 f"{prefix}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
             )
             raise PluginError(f"plugin {self.name!r} has an invalid setting: {problems}") from None
-        self.settings_models.append(values)
         return values
