@@ -54,7 +54,6 @@ class _Plan:
     text_mask: Tensor
     bounds: Boundaries
     frame_lengths: Tensor
-    frame_mask: Tensor
     noise1: Tensor
     noise2: Tensor
     speaker: Tensor
@@ -139,8 +138,9 @@ class ET2Model(nn.Module):
     def compile_synthesizer(self, **options: object) -> None:
         """Compile the frame-level part with ``torch.compile(dynamic=True)``.
 
-        The compiled copy is kept outside the module tree, so the state dict keeps its keys.
-        The first calls are slow (compilation); later ones of any length are fast.
+        The compiled copy is kept outside the module tree, so the state dict keys stay the same.
+        The first call compiles (about a minute on two cores); later calls of any length and any
+        chunking reuse it. A batch of more than one item compiles once more (batch 1 is special).
         """
         compiled = torch.compile(self.synthesizer, dynamic=True, **options)  # type: ignore[arg-type]
         object.__setattr__(self, "_synthesize", compiled)
@@ -196,20 +196,20 @@ class ET2Model(nn.Module):
         shape = (batch, self.config.latent_channels, frames)
         noise1 = torch.randn(shape, generator=generator, device=device) * noise_scale
         noise2 = torch.randn(shape, generator=generator, device=device) * noise_scale
-        frame_mask = sequence_mask(frame_lengths, frames)
-        return _Plan(text_h, text_mask, bounds, frame_lengths, frame_mask, noise1, noise2, speaker)
+        return _Plan(text_h, text_mask, bounds, frame_lengths, noise1, noise2, speaker)
 
     def _decode_span(self, plan: _Plan, start: int, end: int) -> Tensor:
         """Audio (B, (end - start) * hop) of frames [start, end) of the plan."""
-        positions = torch.arange(start, end, device=plan.frame_mask.device)
+        positions = torch.arange(start, end, device=plan.frame_lengths.device)
+        # Contiguous slices: the compiled code is specialised on strides, not on lengths.
         return self._synthesize(
             plan.text_h,
             plan.text_mask,
             *plan.bounds,
             positions,
-            plan.frame_mask[..., start:end],
-            plan.noise1[..., start:end],
-            plan.noise2[..., start:end],
+            plan.frame_lengths,
+            plan.noise1[..., start:end].contiguous(),
+            plan.noise2[..., start:end].contiguous(),
             plan.speaker,
         )
 
@@ -234,7 +234,7 @@ class ET2Model(nn.Module):
         Returns: audio (B, S) float32, zero after each item's end, and audio_lengths (B,) in samples.
         """
         plan = self._plan(ids, id_lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator)
-        audio = self._decode_span(plan, 0, plan.frame_mask.size(-1)).float()
+        audio = self._decode_span(plan, 0, plan.noise1.size(-1)).float()
         audio_lengths = plan.frame_lengths * self.config.hop_length
         samples = torch.arange(audio.size(1), device=audio.device)
         return audio * (samples[None, :] < audio_lengths[:, None]), audio_lengths
@@ -268,7 +268,7 @@ class ET2Model(nn.Module):
             raise ModelInputError("chunk_frames and first_chunk_frames must be at least 1")
         lengths = torch.full((1,), ids.size(1), device=ids.device, dtype=torch.long)
         plan = self._plan(ids, lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator)
-        total = plan.frame_mask.size(-1)
+        total = plan.noise1.size(-1)
         context = self.receptive_field
         hop = self.config.hop_length
         start, size = 0, first_chunk_frames

@@ -47,7 +47,7 @@ class FrameSynthesizer(nn.Module):
         b: Tensor,
         e: Tensor,
         positions: Tensor,
-        frame_mask: Tensor,
+        frame_lengths: Tensor,
         noise1: Tensor,
         noise2: Tensor,
         speaker: Tensor,
@@ -57,12 +57,13 @@ class FrameSynthesizer(nn.Module):
         Args:
             text_h: (B, C, T_text) text states. text_mask: (B, 1, T_text).
             a, b, e: (B, T_text) token start, end and centre in frames.
-            positions: (T,) frame indices of the span. frame_mask: (B, 1, T).
+            positions: (T,) frame indices of the span. frame_lengths: (B,) frames of each item.
             noise1, noise2: (B, Z, T) prior noise, already scaled by the noise scale.
             speaker: (B, S) speaker embeddings.
 
         Returns: Tensor of shape (B, T * hop_length).
         """
+        frame_mask = (positions[None, :] < frame_lengths[:, None]).unsqueeze(1).to(noise1.dtype)
         aligned = self.attention(text_h, text_mask, Boundaries(a, b, e), positions, frame_mask)
         z1 = self.prior1(aligned, frame_mask, speaker).sample(noise1) * frame_mask
         z2 = self.prior2(z1, frame_mask, speaker).sample(noise2) * frame_mask
