@@ -232,6 +232,7 @@ class Engine:
             raise VoiceRejected(f"cannot read {source}: {exc.strerror or exc}") from None
         try:
             info = await validate_voice(
+                self._context,
                 staged,
                 name,
                 memory_mb=self.tuning.validate_memory_mb,

@@ -41,7 +41,7 @@ def process_context() -> BaseContext:
         context = multiprocessing.get_context("forkserver")
     except ValueError:
         return multiprocessing.get_context("spawn")
-    context.set_forkserver_preload(["torch", "voicebot.engine.worker"])
+    context.set_forkserver_preload(["torch", "voicebot.voices", "voicebot.engine.worker", "voicebot.engine.checks"])
     return context
 
 
@@ -134,7 +134,7 @@ class WorkerHandle:
 
     def send(self, message: object) -> None:
         """Send ``message``; a dead pipe is ignored (the exit callback reports the death)."""
-        if self._conn is None or self.gone:
+        if self._conn is None or self._conn.closed:
             return
         try:
             with self._send_lock:
@@ -144,7 +144,7 @@ class WorkerHandle:
 
     def kill(self) -> None:
         """SIGKILL the process; its exit is reported through ``on_exit``."""
-        if self.pid is not None and not self.gone:
+        if self.pid is not None and not self.exited:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
 
@@ -153,6 +153,7 @@ class WorkerHandle:
         if self._process is None:
             return
         self.send(Stop())
+        self.gone = True
         await asyncio.to_thread(self._process.join, timeout)
         if self._process.is_alive():
             _log.warning("worker %d did not stop within %.1f s: killing it", self.index, timeout)

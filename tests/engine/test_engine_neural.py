@@ -1,0 +1,187 @@
+"""The engine with neural voices: streaming, hot reload, crash recovery, hostile uploads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pickle
+import signal
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tests.engine.conftest import audio, collect
+from voicebot.engine import Engine, SynthesisTimeout, UnknownVoice, VoiceRejected
+from voicebot.engine.runtime import seed_everything
+from voicebot.voices import NeuralVoice, VoiceMeta, write_voice_file
+
+pytestmark = pytest.mark.asyncio(loop_scope="package")
+
+TEXT = "こんにちは。今日はいい天気ですね、散歩に行きましょう。"
+LONG_TEXT = "これは長い文章のテストです。" * 12
+
+
+def _reference(path: Path, text: str) -> np.ndarray:
+    voice = NeuralVoice.load(path)
+    seed_everything()
+    with torch.inference_mode():
+        return voice.synthesize(text)
+
+
+async def test_chunks_concatenate_to_the_voices_own_synthesis(
+    neural_engine: Engine, tiny_voice_file: Path
+) -> None:
+    chunks = await collect(neural_engine.synthesize(TEXT, voice="tiny"))
+    assert len(chunks) > 1
+    assert {(c.voice, c.sample_rate) for c in chunks} == {("tiny", 24000)}
+    np.testing.assert_allclose(audio(chunks), _reference(tiny_voice_file, TEXT), atol=1e-5)
+
+
+async def test_default_voice_and_unknown_names(neural_engine: Engine) -> None:
+    chunks = await collect(neural_engine.synthesize("はい。"))
+    assert chunks[0].voice == "tiny"
+    assert {v.name for v in neural_engine.voices()} >= {"tiny", "openjtalk"}
+    with pytest.raises(UnknownVoice, match="available voices"):
+        neural_engine.synthesize(TEXT, voice="nobody")
+    with pytest.raises(UnknownVoice, match="alpha, kumo"):
+        neural_engine.synthesize(TEXT, voice="tiny", speaker="nobody")
+
+
+async def test_timeout_stops_a_slow_request(neural_engine: Engine) -> None:
+    with pytest.raises(SynthesisTimeout, match="shorter message"):
+        await collect(neural_engine.synthesize(LONG_TEXT * 4, voice="tiny", timeout=0.05))
+    assert (await collect(neural_engine.synthesize(TEXT, voice="tiny")))[0].samples.size
+
+
+async def test_hot_reload_while_20_requests_are_in_flight(
+    neural_engine: Engine, tiny_voice_file: Path, second_voice_file: Path
+) -> None:
+    old = await neural_engine.install(tiny_voice_file, name="reload")
+    streams = [neural_engine.synthesize(TEXT, voice="reload", guild_id=i % 3) for i in range(20)]
+    tasks = [asyncio.create_task(collect(stream)) for stream in streams]
+    await asyncio.sleep(0.05)
+    new = await neural_engine.install(second_voice_file, name="reload")
+    results = await asyncio.gather(*tasks)  # any failed request raises here
+    assert old.version != new.version
+    for chunks in results:
+        assert len({c.version for c in chunks}) == 1, "a request switched voice versions midway"
+    assert any(chunks[0].version == old.version for chunks in results)
+    later = await collect(neural_engine.synthesize(TEXT, voice="reload"))
+    assert {c.version for c in later} == {new.version}
+    np.testing.assert_allclose(audio(later), _reference(second_voice_file, TEXT), atol=1e-5)
+    assert [v.version for v in neural_engine.voices() if v.name == "reload"] == [new.version]
+
+
+async def test_worker_killed_mid_request_is_replaced_and_the_request_completes(neural_engine: Engine) -> None:
+    stream = neural_engine.synthesize(LONG_TEXT, voice="openjtalk")
+    chunks = [await anext(stream)]
+    busy = [w for w in neural_engine.workers() if w.in_flight]
+    assert len(busy) == 1 and busy[0].pid is not None
+    os.kill(busy[0].pid, signal.SIGKILL)
+    chunks += await collect(stream)
+    reference = await collect(neural_engine.synthesize(LONG_TEXT, voice="openjtalk"))
+    np.testing.assert_array_equal(audio(chunks), audio(reference))
+    deadline = time.monotonic() + 60
+    while not all(w.alive for w in neural_engine.workers()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert all(w.alive for w in neural_engine.workers())
+    assert sum(w.restarts for w in neural_engine.workers()) >= 1
+    assert (await collect(neural_engine.synthesize(TEXT, voice="tiny")))[0].samples.size
+
+
+async def test_watcher_picks_up_added_and_removed_files(
+    neural_engine: Engine, second_voice_file: Path
+) -> None:
+    target = neural_engine.settings.models_dir / "dropped.safetensors"
+    target.write_bytes(second_voice_file.read_bytes())
+    assert await _wait_for(lambda: "dropped" in _names(neural_engine))
+    assert (await collect(neural_engine.synthesize(TEXT, voice="dropped")))[0].voice == "dropped"
+    target.unlink()
+    assert await _wait_for(lambda: "dropped" not in _names(neural_engine))
+
+
+def _names(engine: Engine) -> set[str]:
+    return {voice.name for voice in engine.voices()}
+
+
+async def _wait_for(condition: object, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+class _Canary:
+    """Unpickling this creates the canary file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.path), "w"))
+
+
+def _poke_nan(path: Path) -> None:
+    """Overwrite the first float32 weight of a written voice file with NaN (writers refuse NaN)."""
+    data = bytearray(path.read_bytes())
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + length])
+    start = next(
+        v["data_offsets"][0] for k, v in header.items() if k != "__metadata__" and v["dtype"] == "F32"
+    )
+    data[8 + length + start : 8 + length + start + 4] = struct.pack("<f", float("nan"))
+    path.write_bytes(bytes(data))
+
+
+def _hostile_files(
+    folder: Path, meta: VoiceMeta, state: dict[str, torch.Tensor], canary: Path
+) -> dict[str, Path]:
+    files = {name: folder / f"{name}.safetensors" for name in ("pickled", "nan", "bomb", "zeroed")}
+    files["pickled"].write_bytes(pickle.dumps(_Canary(canary)))
+    write_voice_file(files["nan"], state, meta)
+    _poke_nan(files["nan"])
+    files["bomb"].write_bytes(struct.pack("<Q", 2**62) + b"{" + b" " * 64)
+    write_voice_file(files["zeroed"], {name: torch.zeros_like(t) for name, t in state.items()}, meta)
+    return files
+
+
+async def test_hostile_uploads_are_refused_and_serving_goes_on(
+    neural_engine: Engine,
+    tmp_path: Path,
+    tiny_voice_meta: VoiceMeta,
+    tiny_voice_state: dict[str, torch.Tensor],
+) -> None:
+    canary = tmp_path / "canary"
+    files = _hostile_files(tmp_path, tiny_voice_meta, tiny_voice_state, canary)
+    before = neural_engine.voices()
+    reasons = {}
+    for name, path in files.items():
+        ongoing = asyncio.create_task(collect(neural_engine.synthesize(TEXT, voice="tiny")))
+        with pytest.raises(VoiceRejected) as info:
+            await neural_engine.install(path)
+        reasons[name] = str(info.value)
+        assert (await ongoing)[0].samples.size, "serving stopped while a hostile file was validated"
+    assert not canary.exists()
+    assert "NaN" in reasons["nan"]
+    assert "silence" in reasons["zeroed"]
+    assert all(reason and "\n" not in reason for reason in reasons.values()), reasons
+    assert neural_engine.voices() == before
+    assert not any((neural_engine.settings.models_dir / p.name).exists() for p in files.values())
+
+
+async def test_install_refuses_other_file_types_and_unsafe_names(
+    neural_engine: Engine, tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "voice.pth"
+    checkpoint.write_bytes(b"x")
+    with pytest.raises(VoiceRejected, match=r"\.safetensors"):
+        await neural_engine.install(checkpoint)
+    with pytest.raises(VoiceRejected, match="separator"):
+        await neural_engine.install(tmp_path / "x.safetensors", name="../evil")
