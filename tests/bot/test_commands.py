@@ -241,6 +241,9 @@ async def test_model_upload_installs_a_voice_file(
         await invoke(registry, "model upload", good, file=file, name="tiny")
         assert "声「tiny」をインストールしました" in good.replies[-1].content
         assert "tiny" in [v.name for v in services.engine.voices()]
+        await invoke(registry, "voice", FakeInteraction(member), voice="tiny", speaker="kumo", speed=1.5)
+        chosen = await services.prepare(member.guild, member.id, "テスト")  # type: ignore[arg-type]
+        assert (chosen.voice, chosen.speaker) == ("tiny", "kumo")
 
         wrong_type = FakeInteraction(member)
         await invoke(registry, "model upload", wrong_type, file=FakeAttachment("voice.pt", file.url, size))
@@ -259,6 +262,8 @@ async def test_model_upload_installs_a_voice_file(
         await invoke(registry, "model remove", removal, name="tiny")
         assert "削除しました" in removal.replies[-1].content
         assert "tiny" not in [v.name for v in services.engine.voices()]
+        fallback = await services.prepare(member.guild, member.id, "テスト")  # type: ignore[arg-type]
+        assert (fallback.voice, fallback.speaker, fallback.speed) == (None, None, 1.5)
     finally:
         await runner.cleanup()
 

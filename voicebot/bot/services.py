@@ -90,12 +90,17 @@ class BotServices:
         spoken = apply_dictionary(spoken, await self.db.list_dictionary(guild.id))
         if not spoken.strip():
             raise Refusal("empty_text")
-        choice = await self.db.get_user_voice(guild.id, user_id)
+        installed = {info.name for info in self.engine.voices()}
+        stored = await self.db.get_user_voice(guild.id, user_id)
+        choice = (
+            stored if stored is not None and stored.voice in installed else None
+        )  # removed voices fall back
+        default = guild_settings.default_voice if guild_settings.default_voice in installed else None
         return Utterance(
             text=spoken,
-            voice=voice or (choice.voice if choice else None) or guild_settings.default_voice,
+            voice=voice or (choice.voice if choice else None) or default,
             speaker=speaker or (choice.speaker if choice else None),
-            speed=speed or (choice.speed if choice else 1.0),
+            speed=speed or (stored.speed if stored else 1.0),
             user_id=user_id,
         )
 
