@@ -49,19 +49,21 @@ def test_thirty_steps_lower_the_loss_and_log_to_tensorboard(trained_run: Path) -
 
 
 def test_resume_is_exact_and_batch_size_may_change(
-    tmp_path: Path, tiny_data: Path, tiny_config_path: Path
+    tmp_path: Path, tiny_data: Path, tiny_config_path: Path, trained_run: Path
 ) -> None:
-    straight = train(_options(tiny_data, tmp_path / "straight", tiny_config_path, steps=20))
-    train(_options(tiny_data, tmp_path / "resumed", tiny_config_path, steps=10))
+    # trained_run went 0 -> 30 in one go; its step-20 checkpoint is the "20 steps straight".
+    straight = load_checkpoint(trained_run / "checkpoints" / "step_000000020.pt")
+    assert train(_options(tiny_data, tmp_path / "resumed", tiny_config_path, steps=10)).step == 10
     resumed = train(_options(tiny_data, tmp_path / "resumed", tiny_config_path, steps=20))
 
-    assert straight.step == resumed.step == 20
-    a, b = load_checkpoint(straight.checkpoint), load_checkpoint(resumed.checkpoint)  # type: ignore[arg-type]
-    for key in ("model", "discriminator", "optim_g", "optim_d", "sched_g", "sched_d", "rng", "step"):
-        _assert_same_tensors(a[key], b[key], key)
+    assert resumed.step == straight["step"] == 20
+    state = load_checkpoint(resumed.checkpoint)  # type: ignore[arg-type]
+    for key in ("model", "discriminator", "optim_g", "optim_d", "sched_g", "sched_d", "rng"):
+        _assert_same_tensors(straight[key], state[key], key)
 
     smaller = train(_options(tiny_data, tmp_path / "resumed", None, steps=25, batch_size=2))  # type: ignore[arg-type]
     assert smaller.step == 25 and smaller.stopped == "done"
+    assert load_latest(tmp_path / "resumed")["step"] == 25  # type: ignore[index]
 
 
 def test_time_limit_saves_and_stops(tmp_path: Path, tiny_data: Path, tiny_config_path: Path) -> None:

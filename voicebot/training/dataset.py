@@ -35,6 +35,10 @@ class Batch:
         """The same batch on ``device``."""
         return Batch(**{f.name: getattr(self, f.name).to(device, non_blocking=True) for f in fields(self)})
 
+    def pin_memory(self) -> Batch:
+        """The same batch in page-locked memory (called by the DataLoader when pinning for CUDA)."""
+        return Batch(**{f.name: getattr(self, f.name).pin_memory() for f in fields(self)})
+
 
 class SpeechDataset(Dataset[dict[str, Tensor]]):
     """Utterances of a prepared dataset, ids taken from ``symbols`` and speakers from ``speakers``."""
