@@ -30,6 +30,9 @@ __all__ = ["WorkerHandle", "process_context", "rss_bytes"]
 
 _log = logging.getLogger(__name__)
 
+# Imported once by the fork server, so that workers and validators start without importing them.
+_PRELOAD = ["torch", "voicebot.voices", "voicebot.engine.worker", "voicebot.engine.checks"]
+
 
 def process_context() -> BaseContext:
     """A ``forkserver`` context (``spawn`` where there is none): torch and plain fork do not mix.
@@ -41,7 +44,7 @@ def process_context() -> BaseContext:
         context = multiprocessing.get_context("forkserver")
     except ValueError:
         return multiprocessing.get_context("spawn")
-    context.set_forkserver_preload(["torch", "voicebot.voices", "voicebot.engine.worker", "voicebot.engine.checks"])
+    context.set_forkserver_preload(_PRELOAD)
     return context
 
 
