@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyopenjtalk
 
-from voicebot.text import split_sentences
+from voicebot.text import openjtalk_text, split_sentences
 from voicebot.voices.base import Voice
 from voicebot.voices.names import OPENJTALK_NAME
 
@@ -31,6 +31,9 @@ class OpenJTalkVoice(Voice):
 
     def _generate(self, text: str, speed: float) -> Iterator[np.ndarray]:
         for sentence in split_sentences(text):
-            audio, _ = pyopenjtalk.tts(sentence, speed=speed)
+            readable = openjtalk_text(sentence)
+            if not readable:
+                continue
+            audio, _ = pyopenjtalk.tts(readable, speed=speed)
             if audio.size:
                 yield np.clip(audio / _INT16_SCALE, -1.0, 1.0).astype(np.float32)
