@@ -55,14 +55,14 @@ def setup(ctx: PluginContext) -> None:
         member = member_of(interaction)
         if member.voice is None or member.voice.channel is None:
             raise Refusal("join_voice_first")
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a refusal stays private
         text_channel = interaction.channel
         assert text_channel is not None
         await services.sessions.join(member.voice.channel, text_channel)  # type: ignore[arg-type]
         await db.set_reader_channels(member.guild.id, text_channel.id, member.voice.channel.id)
         channels[member.guild.id] = text_channel.id
         last_speaker.pop(member.guild.id, None)
-        await respond(interaction, "reader_on", ephemeral=False, channel=f"<#{text_channel.id}>")
+        await respond(interaction, "reader_on", channel=f"<#{text_channel.id}>")
 
     @group.command(name="off", description="読み上げを終了します / Stop reading")
     async def off(interaction: discord.Interaction[Any]) -> None:

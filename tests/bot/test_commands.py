@@ -276,8 +276,16 @@ async def test_reader_reads_the_channel_it_was_started_in(
     text_channel = FakeTextChannel(guild)
     start = FakeInteraction(member, channel=text_channel)
     await invoke(registry, "reader on", start)
-    assert "読み上げます" in start.replies[-1].content and not start.replies[-1].ephemeral
+    assert "読み上げます" in start.replies[-1].content
 
+    said: list[str] = []
+    speak = services.speak
+
+    async def spy(member: FakeMember, raw: str, **options: object) -> object:
+        said.append(raw)
+        return await speak(member, raw, **options)  # type: ignore[arg-type]
+
+    services.speak = spy  # type: ignore[method-assign]
     other = FakeMember(guild, "じろう")
     bot = FakeMember(guild, "ほかのボット", bot=True)
     for author, content in ((member, "一つめ"), (member, "二つめ"), (other, "三つめ"), (bot, "読まない")):
@@ -289,6 +297,12 @@ async def test_reader_reads_the_channel_it_was_started_in(
     )
     played = await _played(services, guild, 4)
     assert len(played) == 4  # not the bot, not the other channel
+    assert said == [
+        "たろう、一つめ",
+        "二つめ",
+        "じろう、三つめ",
+        "添付ファイル",
+    ]  # names when the speaker changes
 
     stop = FakeInteraction(member, channel=text_channel)
     await invoke(registry, "reader off", stop)
