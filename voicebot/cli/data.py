@@ -51,13 +51,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prepare = actions.add_parser(
         "prepare",
         help="convert speaker folders into a training dataset",
+        usage="%(prog)s [options] SRC [SRC ...] OUT",
         description="Each SRC is one speaker folder (LJSpeech metadata.csv 'id|text' or JSUT "
         "transcript_utf8.txt 'id:text', audio in wavs/ as wav, flac or mp3); the speaker is the "
         "folder name, or NAME=PATH. Lines that cannot be used are reported, not fatal; re-running "
         "skips audio already converted.",
     )
     prepare.add_argument(
-        "paths", nargs="+", metavar="SRC ... OUT", help="speaker folders, then the output folder"
+        "paths", nargs="+", metavar="PATH", help="speaker folders (SRC), then the output folder (OUT)"
     )
     prepare.add_argument("--val-per-speaker", type=int, default=60, help="validation utterances per speaker")
     prepare.add_argument("--sample-rate", type=int, help="target rate in Hz (default: the model's, 24000)")
