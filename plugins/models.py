@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 
 from voicebot.bot import PluginContext, Refusal
-from voicebot.bot.interactions import member_of, respond, voice_choices, voice_info
+from voicebot.bot.interactions import member_of, respond, voice_autocomplete, voice_info
 from voicebot.engine import UnknownVoice, VoiceRejected
 
 __all__ = ["download", "setup"]
@@ -58,10 +58,7 @@ def setup(ctx: PluginContext) -> None:
         name="model", description="声の管理(管理者) / Manage voices (admins)", guild_only=True
     )
 
-    async def complete_voice(
-        interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return voice_choices(services.engine, current)
+    complete_voice = voice_autocomplete(services.engine)
 
     @group.command(name="upload", description="声ファイルを追加します / Install a voice file")
     @app_commands.describe(file="声ファイル (.safetensors)", name="声の名前(省略: ファイル名)")

@@ -8,7 +8,13 @@ import discord
 from discord import app_commands
 
 from voicebot.bot import PluginContext
-from voicebot.bot.interactions import member_of, respond, speech_error_notifier, voice_choices, voice_info
+from voicebot.bot.interactions import (
+    member_of,
+    respond,
+    speech_error_notifier,
+    voice_autocomplete,
+    voice_info,
+)
 
 __all__ = ["setup"]
 
@@ -17,10 +23,7 @@ def setup(ctx: PluginContext) -> None:
     """Declare ``/say``."""
     services = ctx.services
 
-    async def complete_voice(
-        interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return voice_choices(services.engine, current)
+    complete_voice = voice_autocomplete(services.engine)
 
     @app_commands.command(name="say", description="テキストを読み上げます / Read text aloud")
     @app_commands.guild_only()

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from voicebot.bot import PluginContext
-from voicebot.bot.interactions import member_of, respond, speaker_choices, voice_choices, voice_info
+from voicebot.bot.interactions import member_of, respond, speaker_autocomplete, voice_autocomplete, voice_info
 from voicebot.storage import UserVoice
 
 __all__ = ["setup"]
@@ -18,15 +18,8 @@ def setup(ctx: PluginContext) -> None:
     """Declare ``/voice``."""
     services = ctx.services
 
-    async def complete_voice(
-        interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return voice_choices(services.engine, current)
-
-    async def complete_speaker(
-        interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return speaker_choices(services.engine, getattr(interaction.namespace, "voice", None), current)
+    complete_voice = voice_autocomplete(services.engine)
+    complete_speaker = speaker_autocomplete(services.engine)
 
     @app_commands.command(name="voice", description="自分の声・話者・速さを選びます / Pick your voice")
     @app_commands.guild_only()

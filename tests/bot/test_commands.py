@@ -20,6 +20,7 @@ from tests.bot.fakes import (
 from tests.bot.helpers import invoke
 from voicebot.bot import BotServices, PluginRegistry
 from voicebot.bot.client import forget_me_command
+from voicebot.bot.interactions import speaker_autocomplete, voice_autocomplete
 from voicebot.bot.limits import RateLimiter
 from voicebot.bot.voice.manager import SessionManager
 from voicebot.config import Settings
@@ -333,3 +334,15 @@ async def test_forget_me_deletes_the_users_data(registry: PluginRegistry, servic
     await command.callback(interaction)  # type: ignore[arg-type]
     assert "削除しました" in interaction.replies[-1].content
     assert await services.db.get_user_voice(member.guild.id, member.id) is None
+
+
+async def test_voice_and_speaker_autocomplete_from_installed_voices(
+    registry: PluginRegistry, engine: Engine
+) -> None:
+    interaction = FakeInteraction(FakeMember(FakeGuild(), "たろう"))
+    voices = await voice_autocomplete(engine)(interaction, "JTALK")  # type: ignore[arg-type]
+    assert [c.value for c in voices] == ["openjtalk"]
+    assert await voice_autocomplete(engine)(interaction, "zzz") == []  # type: ignore[arg-type]
+    interaction.namespace.voice = "openjtalk"
+    speakers = await speaker_autocomplete(engine)(interaction, "")  # type: ignore[arg-type]
+    assert [c.value for c in speakers] == ["mei"]

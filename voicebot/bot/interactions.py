@@ -14,12 +14,13 @@ from voicebot.engine import Engine, EngineBusy, UnknownVoice, VoiceInfo
 from voicebot.errors import VoicebotError
 
 __all__ = [
+    "Autocomplete",
     "member_of",
     "reply",
     "respond",
-    "speaker_choices",
+    "speaker_autocomplete",
     "speech_error_notifier",
-    "voice_choices",
+    "voice_autocomplete",
     "voice_info",
 ]
 
@@ -66,24 +67,39 @@ def voice_info(engine: Engine, name: str, speaker: str | None = None) -> VoiceIn
     raise Refusal("unknown_voice", name=name)
 
 
-def voice_choices(engine: Engine, current: str) -> list[app_commands.Choice[str]]:
-    """Autocomplete choices: installed voices whose name or display name contains ``current``."""
-    needle = current.casefold()
-    return [
-        app_commands.Choice(name=f"{info.display_name} ({info.name})"[:100], value=info.name)
-        for info in engine.voices()
-        if needle in info.name.casefold() or needle in info.display_name.casefold()
-    ][:MAX_CHOICES]
+Autocomplete = Callable[[discord.Interaction[Any], str], Awaitable[list[app_commands.Choice[str]]]]
 
 
-def speaker_choices(engine: Engine, voice: str | None, current: str) -> list[app_commands.Choice[str]]:
-    """Autocomplete choices: speakers of ``voice`` (of every voice when it is not chosen yet)."""
-    needle = current.casefold()
-    names: dict[str, None] = {}
-    for info in engine.voices():
-        if voice in (None, "", info.name):
-            names.update(dict.fromkeys(info.speakers))
-    return [app_commands.Choice(name=s[:100], value=s) for s in names if needle in s.casefold()][:MAX_CHOICES]
+def voice_autocomplete(engine: Engine) -> Autocomplete:
+    """Autocomplete of a voice option: installed voices whose name or display name contains the input."""
+
+    async def complete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        needle = current.casefold()
+        return [
+            app_commands.Choice(name=f"{info.display_name} ({info.name})"[:100], value=info.name)
+            for info in engine.voices()
+            if needle in info.name.casefold() or needle in info.display_name.casefold()
+        ][:MAX_CHOICES]
+
+    return complete
+
+
+def speaker_autocomplete(engine: Engine) -> Autocomplete:
+    """Autocomplete of a speaker option: speakers of the voice chosen in the ``voice`` option
+    (of every voice while none is chosen)."""
+
+    async def complete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        voice = getattr(interaction.namespace, "voice", None)
+        needle = current.casefold()
+        names: dict[str, None] = {}
+        for info in engine.voices():
+            if voice in (None, "", info.name):
+                names.update(dict.fromkeys(info.speakers))
+        return [app_commands.Choice(name=s[:100], value=s) for s in names if needle in s.casefold()][
+            :MAX_CHOICES
+        ]
+
+    return complete
 
 
 def speech_error_notifier(
