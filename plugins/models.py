@@ -22,6 +22,7 @@ _log = logging.getLogger(__name__)
 VOICE_SUFFIX = ".safetensors"
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_read=60)
 CHUNK_BYTES = 1 << 20
+MB = 1024 * 1024  # as the engine counts VOICEBOT_MAX_UPLOAD_MB
 
 
 async def download(url: str, target: Path, max_bytes: int) -> None:
@@ -48,7 +49,7 @@ async def download(url: str, target: Path, max_bytes: int) -> None:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f}"
+    return f"{size / MB:.1f}"
 
 
 def setup(ctx: PluginContext) -> None:
@@ -68,7 +69,7 @@ def setup(ctx: PluginContext) -> None:
         services.require_admin(member_of(interaction))
         if not file.filename.endswith(VOICE_SUFFIX):
             raise Refusal("model_wrong_type")
-        max_bytes = services.settings.max_upload_mb * 1_000_000
+        max_bytes = services.settings.max_upload_mb * MB
         if file.size > max_bytes:
             raise Refusal("model_too_large", size=_mb(file.size), limit=_mb(max_bytes))
         await interaction.response.defer(ephemeral=True, thinking=True)

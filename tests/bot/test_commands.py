@@ -18,7 +18,7 @@ from tests.bot.fakes import (
     FakeVoiceChannel,
 )
 from tests.bot.helpers import invoke
-from voicebot.bot import BotServices, PluginRegistry
+from voicebot.bot import BotServices, PluginRegistry, Refusal
 from voicebot.bot.client import forget_me_command
 from voicebot.bot.interactions import speaker_autocomplete, voice_autocomplete
 from voicebot.bot.limits import RateLimiter
@@ -224,7 +224,7 @@ class FakeAttachment:
 
 
 async def test_model_upload_installs_a_voice_file(
-    registry: PluginRegistry, services: BotServices, tiny_voice_file: Path
+    registry: PluginRegistry, services: BotServices, tiny_voice_file: Path, tmp_path: Path
 ) -> None:
     app = web.Application()
     app.router.add_static("/files/", tiny_voice_file.parent)
@@ -251,13 +251,20 @@ async def test_model_upload_installs_a_voice_file(
         assert ".safetensors" in wrong_type.replies[-1].content
 
         too_big = FakeInteraction(member, locale=ENGLISH)
-        big = FakeAttachment("big.safetensors", file.url, services.settings.max_upload_mb * 1_000_000 + 1)
+        big = FakeAttachment("big.safetensors", file.url, services.settings.max_upload_mb * 1024 * 1024 + 1)
         await invoke(registry, "model upload", too_big, file=big)
         assert "too large" in too_big.replies[-1].content
 
         rejected = FakeInteraction(member)
         await invoke(registry, "model upload", rejected, file=file, name="../evil")
         assert "この声ファイルは使えません" in rejected.replies[-1].content
+
+        from _voicebot_plugins.models import download  # loaded by the registry
+
+        with pytest.raises(Refusal, match="大きすぎます"):  # the size Discord reported was a lie
+            await download(file.url, tmp_path / "capped.safetensors", max_bytes=100)
+        with pytest.raises(Refusal, match="ダウンロードできません"):
+            await download(f"{base}/files/missing.safetensors", tmp_path / "missing.safetensors", 10**6)
 
         removal = FakeInteraction(member)
         await invoke(registry, "model remove", removal, name="tiny")

@@ -49,7 +49,9 @@ class PluginSource:
     @property
     def origin(self) -> str:
         """Human-readable origin, for logs."""
-        return str(self.path) if self.path is not None else f"entry point {self.entry_point.value}"  # type: ignore[union-attr]
+        if self.entry_point is not None:
+            return f"entry point {self.entry_point.value}"
+        return str(self.path)
 
 
 def _namespace() -> types.ModuleType:
