@@ -232,3 +232,14 @@ async def test_a_wrong_plugin_setting_names_the_variable(
     failures = await registry.load_all()
     assert "VOICEBOT_COUNTER_LIMIT" in str(failures["counter"])
     assert registry.names == []
+
+
+async def test_the_readme_plugin_example_works(services: BotServices, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = readme.split("## Writing a plugin", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    registry = _registry(services, _plugins(tmp_path, hello=example))
+    assert await registry.load_all() == {}
+    interaction = FakeInteraction(FakeMember(FakeGuild(), "たろう"))
+    await invoke(registry, "hello", interaction)
+    assert interaction.replies[-1].content == "こんにちは"
+    registry.unload("hello")
