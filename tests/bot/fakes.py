@@ -167,10 +167,9 @@ class FakeMessage:
 class FakeVoiceClient:
     """Plays sources like discord.py's player thread (faster than real time), keeping the packets."""
 
-    FRAME_DELAY = 0.005
-
-    def __init__(self, channel: FakeVoiceChannel) -> None:
+    def __init__(self, channel: FakeVoiceChannel, frame_delay: float = 0.005) -> None:
         self.channel = channel
+        self.frame_delay = frame_delay  # discord.py sends one packet per 0.02 s
         self.played: list[list[bytes]] = []
         self.started_at: list[float] = []  # time.monotonic() of each play()
         self.disconnected = False
@@ -193,7 +192,7 @@ class FakeVoiceClient:
                     if not packet:
                         break
                     packets.append(packet)
-                    time.sleep(self.FRAME_DELAY)
+                    time.sleep(self.frame_delay)
             except Exception as exc:
                 error = exc
             finally:

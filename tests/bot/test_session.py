@@ -88,8 +88,8 @@ def expected_audio(chunks: list[AudioChunk]) -> np.ndarray:
     return np.concatenate([loudness.process(c.samples, c.sample_rate) for c in chunks]).astype(np.float64)
 
 
-def _session(engine: Any, **kwargs: Any) -> tuple[VoiceSession, FakeVoiceClient]:
-    voice = FakeVoiceClient(FakeVoiceChannel(FakeGuild()))
+def _session(engine: Any, frame_delay: float = 0.005, **kwargs: Any) -> tuple[VoiceSession, FakeVoiceClient]:
+    voice = FakeVoiceClient(FakeVoiceChannel(FakeGuild()), frame_delay)
     options = {"max_queue": 5, "idle_timeout": 60.0} | kwargs
     return VoiceSession(voice.channel.guild.id, voice, engine, **options), voice
 
@@ -103,7 +103,7 @@ async def _wait_for(condition: Any, timeout: float = 20.0) -> None:
 
 async def test_queued_utterances_reach_discord_as_opus_that_decodes_to_the_speech(engine: Engine) -> None:
     spy = RecordingEngine(engine)
-    session, voice = _session(spy)
+    session, voice = _session(spy, frame_delay=0.02)  # real time, as discord.py's player reads
     session.enqueue(Utterance(TWO_SENTENCES))
     session.enqueue(Utterance("最後の文です。"))
     await _wait_for(lambda: len(voice.played) == 2 and not session.speaking and not session.pending)
