@@ -1,15 +1,185 @@
-"""Benchmark of the engine (placeholder until its owner lands it)."""
+"""``voicebot bench engine``: first-chunk latency, RTF, throughput and memory of the whole engine.
+
+Requests go through :class:`~voicebot.engine.Engine` exactly as the bot sends them (worker
+processes, queue, streaming), ``--requests`` at each concurrency, with and without
+``torch.compile``. Without a trained default voice the bench writes a random-weight voice of
+the default model config: speed does not depend on training.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicebot.cli.common import init
+from voicebot.config import Settings, load_settings
+from voicebot.engine import Engine, EngineTuning, UnknownVoice, WorkerInfo
+
+__all__ = ["MESSAGE", "add_arguments", "run"]
+
+MESSAGE = "今日はいい天気なので、みんなで散歩に行く"
+"""A 20-character chat message."""
+
+_BENCH_VOICE = "bench"
+
+
+@dataclass(frozen=True)
+class _Result:
+    concurrency: int
+    first_chunk_ms: list[float]
+    rtf: list[float]
+    audio_seconds: float
+    wall_seconds: float
+    workers: list[WorkerInfo]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """Concurrency levels, voice, request count, compile modes."""
+    parser.add_argument("--concurrency", default="1,4,16", help="comma-separated levels (default 1,4,16)")
+    parser.add_argument(
+        "--voice",
+        default=None,
+        help="voice name in the models folder or path to a .safetensors file "
+        "(default: the default voice, else a random-weight voice of the default config)",
+    )
+    parser.add_argument(
+        "--requests", type=int, default=32, help="requests per concurrency level (default 32)"
+    )
+    parser.add_argument(
+        "--compile", choices=("both", "on", "off"), default="both", help="torch.compile modes to measure"
+    )
+    parser.add_argument("--verbose", action="store_true", help="engine logs at DEBUG")
+
+
+def _voice_file(settings: Settings, choice: str | None, folder: Path) -> tuple[Path, str]:
+    """The voice file to bench and how it was chosen."""
+    if choice is not None and choice.endswith(".safetensors"):
+        return Path(choice), f"file {choice}"
+    name = choice or settings.default_voice
+    path = settings.models_dir / f"{name}.safetensors"
+    if path.is_file():
+        return path, f"voice {name!r} from {settings.models_dir}"
+    if choice is not None:
+        raise UnknownVoice(f"no voice file {path}: give a name from the models folder or a path")
+    return _random_voice(
+        folder / "random.safetensors"
+    ), "random weights, default config (no trained voice yet)"
+
+
+def _random_voice(path: Path) -> Path:
+    import torch
+
+    from voicebot.model import ET2Model, ModelConfig
+    from voicebot.text import SYMBOL_TABLE_VERSION, SYMBOLS
+    from voicebot.voices import VoiceMeta, write_voice_file
+
+    config = ModelConfig.small()
+    torch.manual_seed(0)
+    model = ET2Model(config, len(SYMBOLS), 1, training=False)
+    meta = VoiceMeta(
+        display_name="random weights (bench)",
+        config=config,
+        symbols=SYMBOLS,
+        symbol_table_version=SYMBOL_TABLE_VERSION,
+        speakers=("bench",),
+        default_speaker="bench",
+        license="CC0-1.0",
+        provenance="random weights written by voicebot bench engine",
+    )
+    write_voice_file(path, model.state_dict(), meta)
+    return path
+
+
+async def _one(engine: Engine, index: int) -> tuple[float, float, float]:
+    """(first-chunk seconds, total seconds, audio seconds) of one request."""
+    started = time.perf_counter()
+    first = None
+    samples = 0
+    rate = 1
+    async for chunk in engine.synthesize(MESSAGE, voice=_BENCH_VOICE, guild_id=index, timeout=600):
+        if first is None:
+            first = time.perf_counter() - started
+        samples += chunk.samples.size
+        rate = chunk.sample_rate
+    total = time.perf_counter() - started
+    return first or total, total, samples / rate
+
+
+async def _level(engine: Engine, concurrency: int, requests: int) -> _Result:
+    counter = iter(range(requests))
+    measured: list[tuple[float, float, float]] = []
+
+    async def client() -> None:
+        for index in counter:
+            measured.append(await _one(engine, index))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    wall = time.perf_counter() - started
+    return _Result(
+        concurrency,
+        [first * 1000 for first, _, _ in measured],
+        [total / audio for _, total, audio in measured if audio > 0],
+        sum(audio for _, _, audio in measured),
+        wall,
+        engine.workers(),
+    )
+
+
+async def _bench(settings: Settings, levels: list[int], requests: int) -> list[_Result]:
+    tuning = EngineTuning(stall_timeout=600.0, heartbeat_timeout=120.0)
+    async with Engine(settings, tuning) as engine:
+        await _level(engine, max(levels), max(levels) * 2)  # warm-up: first calls, allocator, caches
+        return [await _level(engine, level, max(requests, level)) for level in levels]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _print(results: list[_Result], compiled: bool) -> None:
+    print(f"\ncompile={'on' if compiled else 'off'}")
+    print(f"{'conc':>5} {'first p50':>10} {'first p95':>10} {'RTF':>6} {'audio s/s':>10}  RSS per worker")
+    for r in results:
+        rss = ", ".join(f"{(w.rss_bytes or 0) / 2**20:.0f} MiB" for w in r.workers)
+        print(
+            f"{r.concurrency:>5} {statistics.median(r.first_chunk_ms):>8.0f}ms "
+            f"{_percentile(r.first_chunk_ms, 0.95):>8.0f}ms {statistics.mean(r.rtf):>6.3f} "
+            f"{r.audio_seconds / r.wall_seconds:>10.1f}  {rss}"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not available yet."""
-    print("voicebot bench engine is not available yet")
-    return 1
+    """Run the benchmark and print one table per compile mode."""
+    settings = init(args.verbose)
+    levels = sorted({int(level) for level in args.concurrency.split(",") if level.strip()})
+    modes = {"both": [False, True], "on": [True], "off": [False]}[args.compile]
+    with tempfile.TemporaryDirectory(prefix="voicebot-bench-") as tmp:
+        folder = Path(tmp)
+        (folder / "models").mkdir()
+        source, described = _voice_file(settings, args.voice, folder)
+        shutil.copyfile(source, folder / "models" / f"{_BENCH_VOICE}.safetensors")
+        print(
+            f"engine bench: {described}; {settings.workers} worker(s), torch threads "
+            f"{settings.torch_threads or 'auto'}, {args.requests} requests per level, message {MESSAGE!r}"
+        )
+        for compiled in modes:
+            bench_settings = load_settings(
+                **{
+                    **settings.model_dump(),
+                    "models_dir": folder / "models",
+                    "data_dir": folder / "data",
+                    "compile": compiled,
+                    "phrase_cache_mb": 0,
+                    "engine_queue": max(levels) * 4,
+                }
+            )
+            _print(asyncio.run(_bench(bench_settings, levels, args.requests)), compiled)
+    return 0
