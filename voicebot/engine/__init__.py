@@ -5,8 +5,9 @@ See :class:`Engine`. Everything outside this package uses only the names exporte
 
 from __future__ import annotations
 
-from voicebot.engine.engine import OPENJTALK, Engine, EngineTuning
+from voicebot.engine.engine import Engine, EngineTuning
 from voicebot.engine.errors import EngineBusy, SynthesisFailed, SynthesisTimeout, UnknownVoice, VoiceRejected
+from voicebot.engine.registry import OPENJTALK
 from voicebot.engine.stream import SynthesisStream
 from voicebot.engine.values import AudioChunk, VoiceInfo, WorkerInfo
 

@@ -49,20 +49,19 @@ from voicebot.engine.protocol import (
     Synthesize,
     VoiceLoaded,
     VoiceLoadFailed,
-    VoiceSpec,
     WorkerConfig,
 )
-from voicebot.engine.staging import publish, stage
+from voicebot.engine.registry import OPENJTALK, ActiveVoice, VoiceRegistry
+from voicebot.engine.staging import publish
 from voicebot.engine.stream import Request, SynthesisStream
-from voicebot.engine.validate import validate_voice
 from voicebot.engine.values import VoiceInfo, WorkerInfo
-from voicebot.engine.watcher import VOICE_SUFFIX, ModelsWatcher
+from voicebot.engine.watcher import ModelsWatcher
+from voicebot.voices import VOICE_SUFFIX, Voice, VoiceFileError, validate_voice_name
 
-__all__ = ["OPENJTALK", "Engine", "EngineTuning"]
+__all__ = ["Engine", "EngineTuning"]
 
 _log = logging.getLogger(__name__)
 
-OPENJTALK = "openjtalk"
 _MAX_ATTEMPTS = 2
 _WARMUP_TEXTS = ("こんにちは。", "今日はいい天気ですね、散歩に行きましょう。", "あ")
 
@@ -99,12 +98,6 @@ class EngineTuning:
     cache_max_chars: int = 24
 
 
-@dataclass(frozen=True)
-class _Active:
-    info: VoiceInfo
-    spec: VoiceSpec
-
-
 def _resolve_device(device: str) -> str:
     if device != "auto":
         return device
@@ -126,14 +119,19 @@ class Engine:
         self._device = "cpu"
         self._workers: list[WorkerHandle] = []
         self._queue: FairQueue[Request] = FairQueue(settings.engine_queue)
-        self._voices: dict[str, _Active] = {}
+        self._context = process_context()
+        self._registry = VoiceRegistry(
+            settings.data_dir / "engine" / "voices",
+            self._context,
+            memory_mb=self.tuning.validate_memory_mb,
+            max_bytes=settings.max_upload_mb * 1024 * 1024,
+            timeout=self.tuning.validate_timeout,
+        )
         self._cache = PhraseCache(settings.phrase_cache_mb * 1024 * 1024, self.tuning.cache_max_chars)
         self._watcher = ModelsWatcher(settings.models_dir)
-        self._staging = settings.data_dir / "engine" / "voices"
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loads: dict[tuple[int, str, str], asyncio.Future[None]] = {}
         self._reload_lock = asyncio.Lock()
-        self._context = process_context()
         self._accepting = False
         self._closing = False
         self._ping_seq = 0
@@ -150,30 +148,21 @@ class Engine:
 
     async def start(self) -> None:
         """Validate the voice files, start the workers and wait until every one is ready."""
-        from voicebot.voices import OpenJTalkVoice
 
         self._device = _resolve_device(self.settings.device)
-        builtin = await asyncio.to_thread(OpenJTalkVoice)
-        self._voices[OPENJTALK] = _Active(
-            VoiceInfo(
-                OPENJTALK, builtin.display_name, tuple(builtin.speakers), builtin.sample_rate, "builtin"
-            ),
-            VoiceSpec(OPENJTALK, "builtin", None),
-        )
+        await asyncio.to_thread(self._registry.add_builtin)
         for name, path in sorted(self._watcher.scan().items()):
             with contextlib.suppress(VoiceRejected):  # logged; the file stays inactive
-                self._voices[name] = await self._prepare(name, path)
+                self._registry.commit(await self._registry.prepare(name, path))
             self._watcher.mark_known(name, path)
-        self._prune_staging()
         count = 1 if self._device == "cuda" else self.settings.workers
         self._workers = [self._new_worker(index) for index in range(count)]
         await asyncio.gather(*(self._start_worker(worker) for worker in self._workers))
         self._accepting = True
         self._spawn(self._supervise())
         self._spawn(self._watch())
-        _log.info(
-            "engine ready: %d %s worker(s), voices: %s", count, self._device, ", ".join(sorted(self._voices))
-        )
+        names = ", ".join(info.name for info in self._registry.infos())
+        _log.info("engine ready: %d %s worker(s), voices: %s", count, self._device, names)
 
     async def close(self) -> None:
         """Ordered shutdown: stop accepting, let work finish within the grace period, cancel the
@@ -212,50 +201,16 @@ class Engine:
 
     def voices(self) -> list[VoiceInfo]:
         """The voices requests can use now, the built-in Open JTalk voice included, by name."""
-        return [self._voices[name].info for name in sorted(self._voices)]
+        return self._registry.infos()
 
-    def _voice(self, name: str | None) -> _Active:
-        if name is None:
-            return self._voices.get(self.settings.default_voice) or self._voices[OPENJTALK]
-        active = self._voices.get(name)
-        if active is None:
-            raise UnknownVoice(
-                f"there is no voice {name!r}; available voices: {', '.join(sorted(self._voices))}"
-            )
-        return active
+    async def _activate(self, active: ActiveVoice) -> None:
+        """Load ``active`` in every worker, then make it current for the whole engine at once.
 
-    async def _prepare(self, name: str, source: Path) -> _Active:
-        """Stage and validate ``source``; raise VoiceRejected (and log it) when it fails."""
-        try:
-            staged, version = await asyncio.to_thread(stage, source, self._staging, name)
-        except OSError as exc:
-            raise VoiceRejected(f"cannot read {source}: {exc.strerror or exc}") from None
-        try:
-            info = await validate_voice(
-                self._context,
-                staged,
-                name,
-                memory_mb=self.tuning.validate_memory_mb,
-                max_bytes=self.settings.max_upload_mb * 1024 * 1024,
-                timeout=self.tuning.validate_timeout,
-            )
-        except VoiceRejected as exc:
-            staged.unlink(missing_ok=True)
-            _log.warning("voice %r (%s) rejected: %s", name, source, exc)
-            raise
-        info = VoiceInfo(info.name, info.display_name, info.speakers, info.sample_rate, version)
-        return _Active(info, VoiceSpec(name, version, staged))
-
-    def _prune_staging(self) -> None:
-        keep = {active.spec.path for active in self._voices.values() if active.spec.path is not None}
-        for path in self._staging.glob("*.safetensors") if self._staging.is_dir() else ():
-            if path not in keep:
-                path.unlink(missing_ok=True)
-
-    async def _activate(self, active: _Active) -> None:
-        """Load ``active`` in every worker, then make it current for the whole engine at once."""
+        Raises:
+            VoiceRejected: a worker could not load it; the previous version stays current.
+        """
         name, version = active.spec.name, active.spec.version
-        current = self._voices.get(name)
+        current = self._registry.get(name)
         if current is not None and current.spec.version == version:
             return
         loop = asyncio.get_running_loop()
@@ -270,26 +225,25 @@ class Engine:
         results = await asyncio.gather(*pending, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
-            for worker in self._workers:
-                worker.send(DropVoice(name, version))
+            self._drop(name, version)
+            self._registry.prune_staging()
             raise VoiceRejected(f"workers could not load voice {name!r}: {failures[0]}")
-        self._voices[name] = active
+        previous = self._registry.commit(active)
         self._cache.discard_voice(name)
-        if current is not None:
-            for worker in self._workers:
-                worker.send(DropVoice(name, current.spec.version))
-        self._prune_staging()
+        if previous is not None:
+            self._drop(name, previous.spec.version)
         _log.info("voice %r is now version %s", name, version)
 
-    def _deactivate(self, name: str) -> None:
-        active = self._voices.pop(name, None)
-        if active is None:
-            return
-        self._cache.discard_voice(name)
+    def _drop(self, name: str, version: str) -> None:
         for worker in self._workers:
-            worker.send(DropVoice(name, active.spec.version))
-        self._prune_staging()
-        _log.info("voice %r removed", name)
+            worker.send(DropVoice(name, version))
+
+    def _deactivate(self, name: str) -> None:
+        previous = self._registry.discard(name)
+        if previous is not None:
+            self._cache.discard_voice(name)
+            self._drop(name, previous.spec.version)
+            _log.info("voice %r removed", name)
 
     async def install(self, path: Path, name: str | None = None) -> VoiceInfo:
         """Validate an uploaded voice file, copy it into the models directory and activate it.
@@ -301,8 +255,6 @@ class Engine:
         Raises:
             VoiceRejected: wrong type or name, or the file failed validation (nothing changes).
         """
-        from voicebot.voices import VoiceFileError, validate_voice_name
-
         path = Path(path)
         if not path.name.endswith(VOICE_SUFFIX):
             raise VoiceRejected(
@@ -314,8 +266,8 @@ class Engine:
         except VoiceFileError as exc:
             raise VoiceRejected(str(exc)) from None
         async with self._reload_lock:
-            active = await self._prepare(name, path)
-            assert active.spec.path is not None
+            active = await self._registry.prepare(name, path)
+            assert active.spec.path is not None  # prepared voices are files
             target = await asyncio.to_thread(
                 publish, active.spec.path, self.settings.models_dir, f"{name}{VOICE_SUFFIX}"
             )
@@ -333,7 +285,7 @@ class Engine:
         if name == OPENJTALK:
             raise VoiceRejected("the built-in Open JTalk voice cannot be removed")
         async with self._reload_lock:
-            self._voice(name)
+            self._registry.resolve(name, self.settings.default_voice)
             (self.settings.models_dir / f"{name}{VOICE_SUFFIX}").unlink(missing_ok=True)
             self._watcher.mark_known(name, None)
             self._deactivate(name)
@@ -348,7 +300,7 @@ class Engine:
                         continue
                     _log.info("voice file %s %s: validating", change.path, change.kind)
                     try:
-                        await self._activate(await self._prepare(change.name, change.path))
+                        await self._activate(await self._registry.prepare(change.name, change.path))
                     except VoiceRejected as exc:
                         _log.warning("keeping the previous %r: %s", change.name, exc)
 
@@ -364,7 +316,7 @@ class Engine:
             torch_threads=self.settings.torch_threads or max(1, cores // count),
             compile=self.settings.compile,
             compile_cache_dir=self.settings.data_dir / "torch-compile",
-            voices=tuple(active.spec for active in self._voices.values()),
+            voices=self._registry.specs(),
             max_batch=self.tuning.max_batch if batching else 1,
             half=self._device == "cuda",
             warmup_texts=_WARMUP_TEXTS,
@@ -457,9 +409,9 @@ class Engine:
             worker.ready = True
             worker.last_pong = time.monotonic()
             worker.ready_event.set()
-            for active in self._voices.values():
-                if (active.spec.name, active.spec.version) not in worker.loaded:
-                    worker.send(LoadVoice(active.spec))
+            for spec in self._registry.specs():
+                if (spec.name, spec.version) not in worker.loaded:
+                    worker.send(LoadVoice(spec))
             _log.info("worker %d ready (pid %d)", worker.index, message.pid)
             self._pump()
 
@@ -475,14 +427,10 @@ class Engine:
                     key = PhraseKey(
                         request.voice, request.version, request.speaker, request.speed, request.text
                     )
-                    self._cache.put(key, np.concatenate(request.audio), self._voices_rate(request))
+                    self._cache.put(key, np.concatenate(request.audio), request.sample_rate)
                 request.finish()
         self._pump()
         self._check_idle()
-
-    def _voices_rate(self, request: Request) -> int:
-        active = self._voices.get(request.voice)
-        return active.info.sample_rate if active is not None else 0
 
     def _on_load_result(self, worker: WorkerHandle, message: VoiceLoaded | VoiceLoadFailed) -> None:
         future = self._loads.pop((worker.index, message.name, message.version), None)
@@ -549,14 +497,11 @@ class Engine:
             UnknownVoice: no such voice or speaker.
             InvalidSpeed: ``speed`` is not a positive number.
         """
-        from voicebot.voices import Voice
-
         if not self._accepting:
             raise EngineBusy(
                 "the speech engine is not running (starting or shutting down); try again in a moment"
             )
-        active = self._voice(voice)
-        info = active.info
+        info = self._registry.resolve(voice, self.settings.default_voice).info
         if speaker is not None and speaker not in info.speakers:
             raise UnknownVoice(
                 f"voice {info.name!r} has no speaker {speaker!r}; "
@@ -602,7 +547,7 @@ class Engine:
             if request.finished:
                 continue
             if request.attempts == 0:
-                active = self._voices.get(request.voice)
+                active = self._registry.get(request.voice)
                 if active is None:
                     request.finish(
                         UnknownVoice(f"voice {request.voice!r} was removed before this message was read")

@@ -58,12 +58,14 @@ class Request:
         self.cancelled = False
         self.inbox: asyncio.Queue[AudioChunk | VoicebotError | None] = asyncio.Queue()
         self.audio: list[np.ndarray] | None = [] if keep_audio else None
+        self.sample_rate = 0
 
     def push(self, samples: np.ndarray, sample_rate: int) -> None:
         """Deliver one chunk of shape (S,) to the caller."""
         if self.finished:
             return
         self.delivered += 1
+        self.sample_rate = sample_rate
         if self.audio is not None:
             self.audio.append(samples)
         self.inbox.put_nowait(AudioChunk(samples, sample_rate, self.voice, self.version))

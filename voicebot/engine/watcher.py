@@ -6,16 +6,13 @@ row, so a file still being copied is never picked up half-written.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["VOICE_SUFFIX", "ModelsWatcher", "VoiceFileChange"]
+from voicebot.voices import VOICE_SUFFIX, discover_voices
 
-_log = logging.getLogger(__name__)
-
-VOICE_SUFFIX = ".safetensors"
+__all__ = ["ModelsWatcher", "VoiceFileChange"]
 
 _Stat = tuple[int, int]
 
@@ -30,7 +27,7 @@ class VoiceFileChange:
 
 
 class ModelsWatcher:
-    """Diffs successive scans of ``directory`` (``*.safetensors``, hidden files ignored)."""
+    """Diffs successive scans of ``directory``: regular ``*.safetensors`` files with safe names."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -38,16 +35,8 @@ class ModelsWatcher:
         self._known: dict[str, _Stat] = {}
 
     def scan(self) -> dict[str, Path]:
-        """Voice files present now, by name (file name without the suffix)."""
-        try:
-            entries = list(self.directory.iterdir())
-        except OSError:
-            return {}
-        return {
-            path.name.removesuffix(VOICE_SUFFIX): path
-            for path in entries
-            if path.name.endswith(VOICE_SUFFIX) and not path.name.startswith(".") and path.is_file()
-        }
+        """Voice files present now, by name (see :func:`voicebot.voices.discover_voices`)."""
+        return discover_voices(self.directory)
 
     def _stats(self) -> dict[str, tuple[Path, _Stat]]:
         stats: dict[str, tuple[Path, _Stat]] = {}
