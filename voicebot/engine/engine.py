@@ -518,21 +518,20 @@ class Engine:
             self.settings.synthesis_timeout if timeout is None else timeout,
             keep_audio=self._cache.accepts(text),
         )
-        stream = SynthesisStream(request, self._cancel)
         cached = self._cache.get(PhraseKey(info.name, info.version, speaker, speed, text))
         if cached is not None or not text.strip():
             if cached is not None:
                 request.push(*cached)
             request.finish()
-            return stream
+            return SynthesisStream(request, self._cancel)
         try:
             self._queue.put(guild_id, request)
         except QueueFull:
-            stream._done = True
             raise EngineBusy(
                 f"{self._queue.maxsize} messages are already waiting to be read, so this one was skipped; "
                 "try again shortly (or raise VOICEBOT_ENGINE_QUEUE / VOICEBOT_WORKERS)"
             ) from None
+        stream = SynthesisStream(request, self._cancel)
         self._idle.clear()
         self._pump()
         return stream
