@@ -116,7 +116,8 @@ class ET2Model(nn.Module):
                 config.kernel_size,
                 config.speaker_channels,
             )
-        self._synthesize: Callable[..., Tensor] = self.synthesizer
+        self._latents: Callable[..., Tensor] = self.synthesizer.latents
+        self._decode: Callable[..., Tensor] = self.synthesizer.decode
 
     # --- introspection ------------------------------------------------------------------------
 
@@ -130,11 +131,6 @@ class ET2Model(nn.Module):
         """State-dict keys whose first dimension indexes speakers."""
         return ["speaker_embedding.weight"]
 
-    @property
-    def receptive_field(self) -> int:
-        """Frames of context on each side that make chunked decoding equal whole decoding."""
-        return self.synthesizer.receptive_field
-
     def compile_synthesizer(self, **options: object) -> None:
         """Compile the frame-level part with ``torch.compile(dynamic=True)``.
 
@@ -142,8 +138,8 @@ class ET2Model(nn.Module):
         The first call compiles (about a minute on two cores); later calls of any length and any
         chunking reuse it. A batch of more than one item compiles once more (batch 1 is special).
         """
-        compiled = torch.compile(self.synthesizer, dynamic=True, **options)  # type: ignore[arg-type]
-        object.__setattr__(self, "_synthesize", compiled)
+        for name, stage in (("_latents", self.synthesizer.latents), ("_decode", self.synthesizer.decode)):
+            object.__setattr__(self, name, torch.compile(stage, dynamic=True, **options))  # type: ignore[arg-type]
         _log.info("frame synthesizer will be compiled on first use")
 
     # --- inference ----------------------------------------------------------------------------
@@ -198,20 +194,24 @@ class ET2Model(nn.Module):
         noise2 = torch.randn(shape, generator=generator, device=device) * noise_scale
         return _Plan(text_h, text_mask, bounds, frame_lengths, noise1, noise2, speaker)
 
-    def _decode_span(self, plan: _Plan, start: int, end: int) -> Tensor:
-        """Audio (B, (end - start) * hop) of frames [start, end) of the plan."""
-        positions = torch.arange(start, end, device=plan.frame_lengths.device)
+    def _latent_span(self, plan: _Plan, start: int, end: int) -> Tensor:
+        """Latent z2 (B, Z, end - start) of frames [start, end) of the plan."""
         # Contiguous slices: the compiled code is specialised on strides, not on lengths.
-        return self._synthesize(
+        return self._latents(
             plan.text_h,
             plan.text_mask,
             *plan.bounds,
-            positions,
+            torch.arange(start, end, device=plan.frame_lengths.device),
             plan.frame_lengths,
             plan.noise1[..., start:end].contiguous(),
             plan.noise2[..., start:end].contiguous(),
             plan.speaker,
         )
+
+    def _decode_span(self, plan: _Plan, z2: Tensor, start: int) -> Tensor:
+        """Audio (B, T * hop) of the latent span z2 (B, Z, T) that begins at frame ``start``."""
+        positions = torch.arange(start, start + z2.size(-1), device=z2.device)
+        return self._decode(z2.contiguous(), positions, plan.frame_lengths, plan.speaker)
 
     @torch.inference_mode()
     def infer(
@@ -234,7 +234,8 @@ class ET2Model(nn.Module):
         Returns: audio (B, S) float32, zero after each item's end, and audio_lengths (B,) in samples.
         """
         plan = self._plan(ids, id_lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator)
-        audio = self._decode_span(plan, 0, plan.noise1.size(-1)).float()
+        total = plan.noise1.size(-1)
+        audio = self._decode_span(plan, self._latent_span(plan, 0, total), 0).float()
         audio_lengths = plan.frame_lengths * self.config.hop_length
         samples = torch.arange(audio.size(1), device=audio.device)
         return audio * (samples[None, :] < audio_lengths[:, None]), audio_lengths
@@ -253,9 +254,10 @@ class ET2Model(nn.Module):
     ) -> Iterator[Tensor]:
         """Synthesize one sentence in chunks, the first one small for low latency.
 
-        The alignment and the noise are computed for the whole sentence first; each chunk is
-        decoded with :attr:`receptive_field` frames of context on each side, then trimmed, so the
-        concatenation equals :meth:`infer` with the same noise.
+        The alignment and the noise are computed for the whole sentence first. Latents are
+        computed once per frame as the chunks need them, and each chunk is decoded with the
+        decoder's receptive field as context on each side, then trimmed: every stage sees all
+        the context it depends on, so the concatenation equals :meth:`infer` with the same noise.
 
         Args: ids (1, T), speakers (1,); the rest as :meth:`infer`; chunk sizes in frames.
         Yields: Tensor of shape (S_i,), float32.
@@ -269,13 +271,21 @@ class ET2Model(nn.Module):
         lengths = torch.full((1,), ids.size(1), device=ids.device, dtype=torch.long)
         plan = self._plan(ids, lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator)
         total = plan.noise1.size(-1)
-        context = self.receptive_field
+        latent_context = self.synthesizer.latent_receptive_field
+        context = self.synthesizer.decoder_receptive_field
         hop = self.config.hop_length
+        z2 = plan.noise1.new_zeros(plan.noise1.shape)
+        ready = 0  # latents of frames [0, ready) are computed
         start, size = 0, first_chunk_frames
         while start < total:
             end = min(start + size, total)
             lo, hi = max(0, start - context), min(total, end + context)
-            audio = self._decode_span(plan, lo, hi)
+            if hi > ready:
+                span_lo, span_hi = max(0, ready - latent_context), min(total, hi + latent_context)
+                span = self._latent_span(plan, span_lo, span_hi)
+                z2[..., ready:hi] = span[..., ready - span_lo : hi - span_lo]
+                ready = hi
+            audio = self._decode_span(plan, z2[..., lo:hi], lo)
             yield audio[0, (start - lo) * hop : (end - lo) * hop].float()
             start, size = end, chunk_frames
 
