@@ -1,12 +1,14 @@
-"""Dynamic batching: which requests share a step, and batched vs single synthesis."""
+"""Dynamic batching: which requests share a step, and one padded forward pass per step."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+import torch
 
 from voicebot.engine.batching import BatchItem, BatchJob, next_batch, synthesize_batch
+from voicebot.voices import NeuralVoice
 
 
 def _job(rid: int, voice: str, sentences: int = 2) -> BatchJob:
@@ -26,36 +28,37 @@ def test_finished_jobs_are_skipped() -> None:
     assert next_batch([done], 4) == []
 
 
-class _Voice:
-    def __init__(self) -> None:
-        self.batch_calls: list[int] = []
-        self.single_calls = 0
+def test_neural_voice_runs_one_padded_batch_per_speed(tiny_voice_file: Path) -> None:
+    voice = NeuralVoice.load(tiny_voice_file)
+    items = [
+        BatchItem("今日はいい天気なので、みんなで散歩に行きましょう。", None, 1.0),
+        BatchItem("はい。", "kumo", 1.0),
+        BatchItem("はい。", None, 2.0),
+        BatchItem("", None, 1.0),
+    ]
+    calls: list[int] = []
+    infer = voice.model.infer
 
-    def synthesize(self, text: str, *, speaker: str | None = None, speed: float = 1.0) -> np.ndarray:
-        self.single_calls += 1
-        return np.full(len(text), speed, dtype=np.float64)
+    def counting_infer(ids: torch.Tensor, *args: object, **kwargs: object) -> object:
+        calls.append(ids.size(0))
+        return infer(ids, *args, **kwargs)
 
-    def synthesize_batch(
-        self, texts: Sequence[str], speakers: Sequence[str | None], speeds: Sequence[float]
-    ) -> list[np.ndarray]:
-        self.batch_calls.append(len(texts))
-        return [np.full(len(t), s) for t, s in zip(texts, speeds, strict=True)]
-
-
-def test_batched_voice_gets_one_call_per_step() -> None:
-    voice = _Voice()
-    items = [BatchItem("ab", None, 1.0), BatchItem("abc", None, 2.0)]
-    outputs = synthesize_batch(voice, items)
-    assert voice.batch_calls == [2]
-    assert voice.single_calls == 0
-    assert [out.tolist() for out in outputs] == [[1.0, 1.0], [2.0, 2.0, 2.0]]
-    assert all(out.dtype == np.float32 for out in outputs)
+    voice.model.infer = counting_infer  # type: ignore[method-assign]
+    with torch.inference_mode():
+        outputs = synthesize_batch(voice, items)
+    assert sorted(calls) == [1, 2]  # speed 1.0: two sentences in one call; speed 2.0: one
+    long, short, fast, empty = outputs
+    assert all(out.dtype == np.float32 and np.isfinite(out).all() for out in outputs)
+    assert long.size > short.size > 0  # no padding carried over from the longer item
+    assert fast.size > 0
+    assert empty.size == 0
 
 
-def test_voice_without_batching_is_called_per_item() -> None:
+def test_other_voices_are_called_per_item() -> None:
     class Plain:
         def synthesize(self, text: str, *, speaker: str | None = None, speed: float = 1.0) -> np.ndarray:
-            return np.ones(len(text))
+            return np.full(len(text), speed)
 
-    outputs = synthesize_batch(Plain(), [BatchItem("a", None, 1.0), BatchItem("bb", None, 1.0)])
-    assert [len(out) for out in outputs] == [1, 2]
+    outputs = synthesize_batch(Plain(), [BatchItem("a", None, 1.0), BatchItem("bb", None, 2.0)])  # type: ignore[arg-type]
+    assert [out.tolist() for out in outputs] == [[1.0], [2.0, 2.0]]
+    assert all(out.dtype == np.float32 for out in outputs)

@@ -3,17 +3,19 @@
 Each request is a :class:`BatchJob` holding its remaining sentences. A step takes the oldest
 job's voice and up to ``max_batch`` jobs speaking with that voice, and synthesizes the next
 sentence of each in one batch. Jobs join and leave between steps (continuous batching), so a
-new request waits for at most one step. Pure Python apart from the synthesis callable, so it
-is tested on CPU.
+new request waits for at most one step. Nothing here needs a GPU, so it is tested on CPU.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from voicebot.voices import NeuralVoice, Voice
 
 __all__ = ["BatchItem", "BatchJob", "next_batch", "synthesize_batch"]
 
@@ -68,18 +70,46 @@ def next_batch(jobs: Sequence[BatchJob], max_batch: int) -> list[BatchJob]:
     return [job for job in pending if job.voice_key == key][:max_batch]
 
 
-def synthesize_batch(voice: Any, items: Sequence[BatchItem]) -> list[np.ndarray]:
-    """Speak every item with ``voice``: one batched call when the voice offers
-    ``synthesize_batch(texts, speakers, speeds)``, else one call per item.
+def synthesize_batch(voice: Voice, items: Sequence[BatchItem]) -> list[np.ndarray]:
+    """Speak every item with ``voice``: a neural voice runs one padded ``ET2Model.infer`` per
+    speed in the batch; other voices are called once per item.
 
     Returns:
         float32 arrays of shape (S_i,), one per item, in order.
     """
-    batch_call: Callable[..., list[np.ndarray]] | None = getattr(voice, "synthesize_batch", None)
-    if batch_call is not None and len(items) > 1:
-        outputs = batch_call(
-            [item.text for item in items], [item.speaker for item in items], [item.speed for item in items]
+    from voicebot.voices import NeuralVoice
+
+    if isinstance(voice, NeuralVoice) and len(items) > 1:
+        return _neural_batch(voice, items)
+    return [
+        np.asarray(voice.synthesize(item.text, speaker=item.speaker, speed=item.speed), dtype=np.float32)
+        for item in items
+    ]
+
+
+def _neural_batch(voice: NeuralVoice, items: Sequence[BatchItem]) -> list[np.ndarray]:
+    import torch
+
+    from voicebot.text import g2p, symbols_to_ids
+
+    outputs = [np.zeros(0, dtype=np.float32) for _ in items]
+    by_speed: dict[float, list[int]] = {}
+    for index, item in enumerate(items):
+        by_speed.setdefault(voice.clamp_speed(item.speed), []).append(index)
+    device = voice.device
+    for speed, indices in by_speed.items():
+        ids = {i: symbols_to_ids(g2p(items[i].text), table=voice.meta.symbols) for i in indices}
+        rows = [i for i in indices if ids[i]]
+        if not rows:
+            continue
+        padded = torch.zeros(len(rows), max(len(ids[i]) for i in rows), dtype=torch.long)
+        for row, i in enumerate(rows):
+            padded[row, : len(ids[i])] = torch.tensor(ids[i])
+        lengths = torch.tensor([len(ids[i]) for i in rows])
+        speakers = torch.tensor([voice.speakers.index(voice.resolve_speaker(items[i].speaker)) for i in rows])
+        audio, audio_lengths = voice.model.infer(
+            padded.to(device), lengths.to(device), speakers.to(device), length_scale=1.0 / speed
         )
-    else:
-        outputs = [voice.synthesize(item.text, speaker=item.speaker, speed=item.speed) for item in items]
-    return [np.asarray(out, dtype=np.float32).reshape(-1) for out in outputs]
+        for row, i in enumerate(rows):
+            outputs[i] = audio[row, : int(audio_lengths[row])].clamp(-1.0, 1.0).float().cpu().numpy()
+    return outputs

@@ -148,7 +148,6 @@ class Engine:
 
     async def start(self) -> None:
         """Validate the voice files, start the workers and wait until every one is ready."""
-
         self._device = _resolve_device(self.settings.device)
         await asyncio.to_thread(self._registry.add_builtin)
         for name, path in sorted(self._watcher.scan().items()):
@@ -343,6 +342,7 @@ class Engine:
         if worker.exited:
             return
         worker.exited = True
+        worker.ready_event.set()  # wakes a start() still waiting for this worker
         expected = worker.gone
         worker.reap()
         if expected:

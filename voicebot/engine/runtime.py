@@ -44,8 +44,16 @@ def seed_everything() -> None:
     np.random.seed(SYNTHESIS_SEED)
 
 
-def inference() -> contextlib.AbstractContextManager[object]:
-    """``torch.inference_mode()``: no autograd bookkeeping while a worker synthesizes."""
+def inference(half: bool = False) -> contextlib.AbstractContextManager[object]:
+    """``torch.inference_mode()``, plus float16 autocast on CUDA when ``half``.
+
+    Autocast rather than ``model.half()``: tensors the model creates itself (noise, windows)
+    stay valid, and numerically touchy ops (softmax, cumulative sums) stay in float32.
+    """
     import torch
 
-    return torch.inference_mode()
+    stack = contextlib.ExitStack()
+    stack.enter_context(torch.inference_mode())
+    if half:
+        stack.enter_context(torch.autocast("cuda", dtype=torch.float16))
+    return stack

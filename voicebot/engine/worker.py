@@ -47,16 +47,13 @@ __all__ = ["load_voice", "worker_main"]
 _log = logging.getLogger(__name__)
 
 
-def load_voice(spec: VoiceSpec, device: str = "cpu", compile: bool = False, half: bool = False) -> Voice:
+def load_voice(spec: VoiceSpec, device: str = "cpu", compile: bool = False) -> Voice:
     """Load the voice ``spec`` names: Open JTalk when ``spec.path`` is None, else a voice file."""
     from voicebot.voices import NeuralVoice, OpenJTalkVoice
 
     if spec.path is None:
         return OpenJTalkVoice()
-    voice = NeuralVoice.load(spec.path, device=device, compile=compile)
-    if half:
-        voice.model.half()
-    return voice
+    return NeuralVoice.load(spec.path, device=device, compile=compile)
 
 
 def worker_main(conn: Connection, config: WorkerConfig) -> None:
@@ -121,11 +118,11 @@ class _Worker:
     def _load(self, spec: VoiceSpec) -> None:
         config = self._config
         try:
-            voice = load_voice(spec, config.device, config.compile, config.half)
+            voice = load_voice(spec, config.device, config.compile)
             if config.compile:
                 for text in config.warmup_texts:
                     seed_everything()
-                    with inference():
+                    with inference(self._config.half):
                         for _ in voice.stream(text):
                             pass
         except Exception as exc:  # any failure to load is reported, the worker keeps serving
@@ -181,7 +178,7 @@ class _Worker:
         self._progress_at = time.monotonic()
         seed_everything()
         try:
-            with inference():
+            with inference(self._config.half):
                 chunks = voice.stream(request.text, speaker=request.speaker, speed=request.speed)
                 for index, samples in enumerate(chunks):
                     if self._is_cancelled(rid):
@@ -241,7 +238,7 @@ class _Worker:
             if voice is None:
                 raise RuntimeError(f"voice {batch[0].voice_key[0]!r} is no longer loaded")
             seed_everything()
-            with inference():
+            with inference(self._config.half):
                 outputs = synthesize_batch(voice, [job.next_item() for job in batch])
         except Exception as exc:  # the whole batch fails; other voices' jobs go on
             for job in batch:
