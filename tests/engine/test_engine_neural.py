@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import pickle
 import signal
@@ -94,13 +95,21 @@ async def test_worker_killed_mid_request_is_replaced_and_the_request_completes(n
     assert (await collect(neural_engine.synthesize(TEXT, voice="tiny")))[0].samples.size
 
 
-async def test_watcher_picks_up_added_and_removed_files(
-    neural_engine: Engine, second_voice_file: Path
+async def test_watcher_picks_up_added_replaced_and_removed_files(
+    neural_engine: Engine, second_voice_file: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     target = neural_engine.settings.models_dir / "dropped.safetensors"
     target.write_bytes(second_voice_file.read_bytes())
     assert await _wait_for(lambda: "dropped" in _names(neural_engine))
-    assert (await collect(neural_engine.synthesize(TEXT, voice="dropped")))[0].voice == "dropped"
+    (version,) = [v.version for v in neural_engine.voices() if v.name == "dropped"]
+    assert (await collect(neural_engine.synthesize(TEXT, voice="dropped")))[0].version == version
+
+    with caplog.at_level(logging.WARNING, logger="voicebot.engine"):
+        target.write_bytes(b"not a voice file at all")
+        assert await _wait_for(lambda: "keeping the previous 'dropped'" in caplog.text)
+    assert [v.version for v in neural_engine.voices() if v.name == "dropped"] == [version]
+    assert (await collect(neural_engine.synthesize(TEXT, voice="dropped")))[0].version == version
+
     target.unlink()
     assert await _wait_for(lambda: "dropped" not in _names(neural_engine))
 

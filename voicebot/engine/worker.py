@@ -9,6 +9,7 @@ the version they run on, and a dropped version lives on until its last request f
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -59,7 +60,8 @@ def load_voice(spec: VoiceSpec, device: str = "cpu", compile: bool = False) -> V
 def worker_main(conn: Connection, config: WorkerConfig) -> None:
     """Entry point of a worker process (started with the ``forkserver`` or ``spawn`` method)."""
     configure_torch(config.torch_threads, config.compile_cache_dir)
-    _Worker(conn, config).serve()
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the engine went away: exit
+        _Worker(conn, config).serve()
 
 
 class _Worker:
@@ -90,7 +92,11 @@ class _Worker:
             if isinstance(message, Ping):
                 progress_at = self._progress_at
                 stalled = 0.0 if progress_at is None else time.monotonic() - progress_at
-                self._send(Pong(message.seq, stalled))
+                try:
+                    self._send(Pong(message.seq, stalled))
+                except OSError:  # the engine went away: stop
+                    self._inbox.put(Stop())
+                    return
             elif isinstance(message, Cancel):
                 with self._state_lock:
                     if message.request_id in self._received:
