@@ -63,6 +63,7 @@ __all__ = ["Engine", "EngineTuning"]
 _log = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 2
+_CRASH_LOOP_S = 60.0
 _WARMUP_TEXTS = ("こんにちは。", "今日はいい天気ですね、散歩に行きましょう。", "あ")
 
 
@@ -305,7 +306,7 @@ class Engine:
 
     # --- workers --------------------------------------------------------------------------
 
-    def _new_worker(self, index: int, restarts: int = 0) -> WorkerHandle:
+    def _new_worker(self, index: int, restarts: int = 0, crash_streak: int = 0) -> WorkerHandle:
         cores = os.cpu_count() or 1
         count = 1 if self._device == "cuda" else self.settings.workers
         batching = self._device == "cuda" or self.tuning.batch_on_cpu
@@ -321,7 +322,7 @@ class Engine:
             warmup_texts=_WARMUP_TEXTS,
         )
         return WorkerHandle(
-            self._context, config, config.max_batch, self._on_message, self._on_exit, restarts
+            self._context, config, config.max_batch, self._on_message, self._on_exit, restarts, crash_streak
         )
 
     async def _start_worker(self, worker: WorkerHandle, delay: float = 0.0) -> None:
@@ -363,10 +364,11 @@ class Engine:
         for request in requests:
             self._retry_or_fail(request)
         if not self._closing and worker in self._workers:
-            replacement = self._new_worker(worker.index, worker.restarts + 1)
+            # Back off only while workers keep dying soon after starting (a crash loop).
+            streak = worker.crash_streak + 1 if worker.uptime() < _CRASH_LOOP_S else 0
+            replacement = self._new_worker(worker.index, worker.restarts + 1, streak)
             self._workers[worker.index] = replacement
-            delay = min(30.0, 0.25 * (2 ** min(worker.restarts, 7) - 1))
-            self._spawn(self._start_worker(replacement, delay))
+            self._spawn(self._start_worker(replacement, min(30.0, 0.25 * (2**streak - 1))))
         self._pump()
         self._check_idle()
 

@@ -68,7 +68,8 @@ class WorkerHandle:
         config: the worker's configuration (voices to load at start included).
         on_message: called on the event loop with (handle, message) for every message.
         on_exit: called once on the event loop with (handle) when the process is gone.
-        restarts: how many workers this slot had before (for backoff and monitoring).
+        restarts: how many workers this slot had before (for monitoring).
+        crash_streak: how many of them in a row died soon after starting (for backoff).
     """
 
     def __init__(
@@ -79,9 +80,12 @@ class WorkerHandle:
         on_message: Callable[[WorkerHandle, Any], None],
         on_exit: Callable[[WorkerHandle], None],
         restarts: int = 0,
+        crash_streak: int = 0,
     ) -> None:
         self.config = config
         self.restarts = restarts
+        self.crash_streak = crash_streak
+        self._started_at: float | None = None
         self.capacity = capacity
         self.in_flight: dict[int, Request] = {}
         self.loaded: set[tuple[str, str]] = set()
@@ -116,6 +120,7 @@ class WorkerHandle:
             target=worker_main, args=(child, self.config), name=f"voicebot-worker-{self.index}", daemon=True
         )
         await asyncio.to_thread(process.start)
+        self._started_at = time.monotonic()
         child.close()
         self._conn, self._process, self.pid = parent, process, process.pid
         threading.Thread(
@@ -134,6 +139,10 @@ class WorkerHandle:
                 return
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(self._on_exit, self)
+
+    def uptime(self) -> float:
+        """Seconds since the process started (0 before)."""
+        return 0.0 if self._started_at is None else time.monotonic() - self._started_at
 
     def send(self, message: object) -> None:
         """Send ``message``; a dead pipe is ignored (the exit callback reports the death)."""
