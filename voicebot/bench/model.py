@@ -126,12 +126,15 @@ def run(args: argparse.Namespace) -> int:
         f"ET2 {args.preset} head={model.config.head}: {params / 1e6:.2f} M inference parameters, "
         f"{len(inputs)} sentences of {phonemes:.0f} phonemes on average (voicebot.text.g2p), random weights"
     )
-    with torch.inference_mode():
+    threads = torch.get_num_threads()
+    try:
         _measure("eager", model, inputs, args)
         if not args.no_compile:
             model.compile_synthesizer()
             _timed("compile (first call)", lambda: _rtf(model, inputs[:1], 1))
             _measure("compiled", model, inputs, args)
+    finally:
+        torch.set_num_threads(threads)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mib:.0f} MiB")
     return 0
