@@ -10,27 +10,14 @@ rounds frame indices.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
-from voicebot.model.layers import ConvNeXtStack
+from voicebot.model.attention import Boundaries
+from voicebot.model.layers import MASK_VALUE, ConvNeXtStack
 
-__all__ = ["Boundaries", "DifferentiableAligner"]
-
-_NEG = -1e9
-
-
-class Boundaries(NamedTuple):
-    """Per-token alignment in frames, each of shape (B, T_text), zero on padded tokens.
-
-    ``a``: start, ``b``: end (``b_i = a_{i+1}``, the last ``b`` is the frame count), ``e``: centre.
-    """
-
-    a: Tensor
-    b: Tensor
-    e: Tensor
+__all__ = ["DifferentiableAligner"]
 
 
 def _sinusoid(length: int, channels: int, device: torch.device) -> Tensor:
@@ -67,7 +54,7 @@ class DifferentiableAligner(nn.Module):
         queries = self.query_proj(queries + _sinusoid(queries.size(1), channels, mel.device))
         keys = self.key_proj(text_h.transpose(1, 2) + _sinusoid(text_h.size(2), channels, mel.device))
         scores = torch.bmm(queries, keys.transpose(1, 2)).float() / math.sqrt(channels)
-        scores = scores.masked_fill(text_mask == 0, _NEG)
+        scores = scores.masked_fill(text_mask == 0, MASK_VALUE)
         alpha = torch.softmax(scores, dim=-1)  # (B, T_frames, T_text)
         token_index = torch.arange(text_h.size(2), device=mel.device, dtype=torch.float32)
         pi = (alpha * token_index).sum(-1)
@@ -87,7 +74,7 @@ class DifferentiableAligner(nn.Module):
 
         def soft_position(targets: Tensor) -> Tensor:
             energy = -self.sigma * (pi[:, None, :] - targets[None, :, None]) ** 2
-            weights = torch.softmax(energy.masked_fill(valid_frames == 0, _NEG), dim=-1)
+            weights = torch.softmax(energy.masked_fill(valid_frames == 0, MASK_VALUE), dim=-1)
             return (weights * frames).sum(-1)
 
         token_mask = text_mask[:, 0].float()

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
-from voicebot.model.aligner import Boundaries
+from voicebot.model.layers import MASK_VALUE
 
-__all__ = ["HybridAttention"]
+__all__ = ["Boundaries", "HybridAttention"]
 
-_NEG = -1e9
+
+class Boundaries(NamedTuple):
+    """Per-token alignment in frames, each of shape (B, T_text), zero on padded tokens.
+
+    ``a``: start, ``b``: end (``b_i = a_{i+1}``, the last ``b`` is the frame count), ``e``: centre.
+    """
+
+    a: Tensor
+    b: Tensor
+    e: Tensor
 
 
 class HybridAttention(nn.Module):
@@ -50,7 +60,7 @@ class HybridAttention(nn.Module):
         centre = q + 0.5
         gauss = -scale_gauss * (q - e) ** 2
         bound = -scale_bound * (torch.relu(a - centre) + torch.relu(centre - b))
-        energies = torch.stack([gauss, bound], dim=1).masked_fill(text_mask[:, None] == 0, _NEG)
+        energies = torch.stack([gauss, bound], dim=1).masked_fill(text_mask[:, None] == 0, MASK_VALUE)
         weights = torch.softmax(energies, dim=-1)  # (B, 2, T_frames, T_text)
         values = self.values(text_h).view(text_h.size(0), 2, -1, text_h.size(2))  # (B, 2, C, T_text)
         frames = torch.matmul(values, weights.transpose(2, 3).to(values.dtype))  # (B, 2, C, T_frames)

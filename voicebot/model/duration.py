@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from voicebot.model.aligner import Boundaries
+from voicebot.model.attention import Boundaries
 from voicebot.model.layers import ConvNeXtStack
 
 __all__ = ["AlignmentPredictor", "PredictorLosses", "alignment_targets", "boundaries_from_log_durations"]

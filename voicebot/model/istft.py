@@ -17,9 +17,19 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["ISTFT", "ISTFTHead", "overlap_add"]
+__all__ = ["ISTFT", "ISTFTHead", "overlap_add", "polar_spectrum"]
 
 _MAX_LOG_MAGNITUDE = math.log(100.0)
+
+
+def polar_spectrum(log_magnitude: Tensor, phase: Tensor) -> tuple[Tensor, Tensor]:
+    """Real and imaginary parts from predicted log-magnitude (clipped at 100) and phase, in float32.
+
+    Args: log_magnitude, phase (B, F, T). Returns: real, imag, each (B, F, T).
+    """
+    magnitude = log_magnitude.float().clamp(max=_MAX_LOG_MAGNITUDE).exp()
+    phase = phase.float()
+    return magnitude * torch.cos(phase), magnitude * torch.sin(phase)
 
 
 def overlap_add(frames: Tensor, hop_length: int) -> Tensor:
@@ -81,7 +91,6 @@ class ISTFTHead(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         """Args: x (B, C, T), mask (B, 1, T). Returns: Tensor of shape (B, T * hop_length)."""
-        log_mag, phase = self.proj(x.transpose(1, 2)).float().transpose(1, 2).split(self.bins, dim=1)
-        magnitude = log_mag.clamp(max=_MAX_LOG_MAGNITUDE).exp()
+        log_magnitude, phase = self.proj(x.transpose(1, 2)).transpose(1, 2).split(self.bins, dim=1)
         with torch.autocast(device_type=x.device.type, enabled=False):
-            return self.istft(magnitude * torch.cos(phase), magnitude * torch.sin(phase), mask)
+            return self.istft(*polar_spectrum(log_magnitude, phase), mask)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-__all__ = ["ConvNeXtBlock", "ConvNeXtStack", "sequence_mask"]
+__all__ = ["MASK_VALUE", "ConvNeXtBlock", "ConvNeXtStack", "sequence_mask"]
+
+MASK_VALUE = -1e9
+"""Score of masked positions before a float32 softmax (finite, so rows never become NaN)."""
 
 
 def sequence_mask(lengths: Tensor, max_length: int | None = None) -> Tensor:

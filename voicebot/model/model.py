@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from voicebot.model.aligner import Boundaries, DifferentiableAligner
+from voicebot.model.aligner import DifferentiableAligner
+from voicebot.model.attention import Boundaries
 from voicebot.model.config import ModelConfig
 from voicebot.model.duration import AlignmentPredictor, alignment_targets, boundaries_from_log_durations
 from voicebot.model.errors import ModelInputError

@@ -14,12 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from voicebot.model.istft import ISTFT
+from voicebot.model.istft import ISTFT, polar_spectrum
 from voicebot.model.layers import ConvNeXtBlock
 
 __all__ = ["MultiStreamISTFTHead"]
-
-_MAX_LOG_MAGNITUDE = math.log(100.0)
 
 
 class MultiStreamISTFTHead(nn.Module):
@@ -69,12 +67,12 @@ class MultiStreamISTFTHead(nn.Module):
             mask = mask.repeat_interleave(factor, dim=-1)
             x = block(F.gelu(x), mask)
         batch, _, steps = x.shape
-        spectra = self.proj(x).float().view(batch * self.streams, 2 * self.bins, steps)
-        log_mag, phase = spectra.split(self.bins, dim=1)
-        magnitude = log_mag.clamp(max=_MAX_LOG_MAGNITUDE).exp()
+        log_magnitude, phase = (
+            self.proj(x).view(batch * self.streams, 2 * self.bins, steps).split(self.bins, 1)
+        )
         with torch.autocast(device_type=x.device.type, enabled=False):
             stream_mask = mask.repeat_interleave(self.streams, dim=0)
-            audio = self.istft(magnitude * torch.cos(phase), magnitude * torch.sin(phase), stream_mask)
+            audio = self.istft(*polar_spectrum(log_magnitude, phase), stream_mask)
             # The last window's tail spills past the end; zero it, or the filter would pull it back in.
             audio = audio.view(batch, self.streams, -1) * mask.repeat_interleave(
                 self.istft.hop_length, dim=-1

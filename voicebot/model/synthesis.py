@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from voicebot.model.aligner import Boundaries
-from voicebot.model.attention import HybridAttention
+from voicebot.model.attention import Boundaries, HybridAttention
 from voicebot.model.config import ModelConfig
 from voicebot.model.decoder import Decoder
 from voicebot.model.vae import GaussianNet
