@@ -37,7 +37,7 @@ def test_forward_train_gives_finite_losses_and_gradients_everywhere(train_model:
     assert out.audio_hat.shape == (2, 1, 8 * hop)
     assert out.slice_starts.shape == (2,)
     assert torch.all(out.slice_starts >= 0) and torch.all(out.slice_starts <= batch["spec_lengths"] - 8)
-    assert set(out.losses) == {"kl_z1", "kl_z2", "duration_mse", "duration_kl"}
+    assert set(out.losses) == {"kl_z1", "kl_z2", "duration_mse", "duration_kl", "aligned_mel"}
     for name, loss in out.losses.items():
         assert loss.dim() == 0 and torch.isfinite(loss), name
     total = sum(out.losses.values()) + out.audio_hat.abs().mean()
@@ -59,7 +59,7 @@ def test_inference_state_dict_omits_training_parts(train_model: ET2Model) -> Non
     inference = ET2Model(train_model.config, N_SYMBOLS, n_speakers=2)
     keys = set(inference.state_dict())
     assert keys < set(train_model.state_dict())
-    assert not any(key.startswith(("aligner.", "posterior.")) for key in keys)
+    assert not any(key.startswith(("aligner.", "posterior.", "mel_probe.")) for key in keys)
     inference.load_state_dict({k: v for k, v in train_model.state_dict().items() if k in keys})
     for key in ET2Model.symbol_embedding_keys():
         assert inference.state_dict()[key].shape[0] == N_SYMBOLS

@@ -40,6 +40,9 @@ class TrainOutput:
             - ``kl_z2``: KL(q(z2 | spec, z1) || p(z2 | z1)), weight 1.0.
             - ``duration_mse``: alignment predictor regression on log(1 + frames), weight 1.0.
             - ``duration_kl``: alignment predictor KL per token, weight 0.1 to 1.0.
+            - ``aligned_mel``: L1 between the log-mel and a linear probe of the aligned text
+              states, weight 1.0: a direct signal for the aligner and the text encoder while
+              the latents carry little information (early training), as in EfficientTTS.
     """
 
     audio_hat: Tensor
@@ -105,10 +108,12 @@ class ET2Model(nn.Module):
         self.synthesizer = FrameSynthesizer(config)
         self.aligner: DifferentiableAligner | None = None
         self.posterior: PosteriorEncoder | None = None
+        self.mel_probe: nn.Conv1d | None = None
         if training:
             self.aligner = DifferentiableAligner(
                 config.n_mels, hidden, config.aligner_layers, config.kernel_size, config.aligner_sigma
             )
+            self.mel_probe = nn.Conv1d(hidden, config.n_mels, 1)
             self.posterior = PosteriorEncoder(
                 config.n_fft // 2 + 1,
                 hidden,
@@ -311,7 +316,7 @@ class ET2Model(nn.Module):
 
         Returns: :class:`TrainOutput`.
         """
-        if self.aligner is None or self.posterior is None:
+        if self.aligner is None or self.posterior is None or self.mel_probe is None:
             raise ModelInputError("forward_train needs ET2Model(..., training=True)")
         text_mask = sequence_mask(id_lengths, ids.size(1))
         frame_mask = sequence_mask(spec_lengths, spec.size(-1))
@@ -324,6 +329,8 @@ class ET2Model(nn.Module):
         q1, q2, z1, z2 = self.posterior(spec, frame_mask, speaker)
         kl_z1 = gaussian_kl(q1, synth.prior1(aligned, frame_mask, speaker), frame_mask)
         kl_z2 = gaussian_kl(q2, synth.prior2(z1, frame_mask, speaker), frame_mask)
+        probe_error = (self.mel_probe(aligned) - mel).abs().float() * frame_mask
+        aligned_mel = probe_error.sum() / (frame_mask.sum() * mel.size(1)).clamp_min(1.0)
         duration = self.alignment_predictor(
             text_h.detach(), text_mask, speaker.detach(), alignment_targets(bounds).detach()
         )
@@ -334,6 +341,7 @@ class ET2Model(nn.Module):
             "kl_z2": kl_z2,
             "duration_mse": duration.mse,
             "duration_kl": duration.kl,
+            "aligned_mel": aligned_mel,
         }
         return TrainOutput(audio_hat, starts, losses)
 
