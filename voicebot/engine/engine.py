@@ -447,9 +447,16 @@ class Engine:
             future.set_exception(VoiceRejected(message.reason))
 
     async def _supervise(self) -> None:
+        tick = time.monotonic()
         while True:
             await asyncio.sleep(self.tuning.heartbeat_interval)
-            now = time.monotonic()
+            now, late = time.monotonic(), time.monotonic() - tick - self.tuning.heartbeat_interval
+            tick = now
+            if late > self.tuning.heartbeat_timeout / 2:
+                # Our own event loop was blocked, so pongs went unread: not the workers' fault.
+                _log.warning("the event loop was blocked for %.1f s; the bot stalls meanwhile", late)
+                for worker in self._workers:
+                    worker.last_pong = now
             for worker in self._workers:
                 if not worker.ready or worker.gone:
                     continue
