@@ -91,11 +91,6 @@ class SynthesisStream:
         self._loop = asyncio.get_running_loop()
         self._done = False
 
-    @property
-    def request_id(self) -> int:
-        """The engine's id of this request (appears in the engine's logs)."""
-        return self._request.id
-
     def __aiter__(self) -> SynthesisStream:
         return self
 
