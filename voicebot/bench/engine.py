@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voicebot.cli.common import init
-from voicebot.config import Settings, load_settings
+from voicebot.config import Settings
 from voicebot.engine import Engine, EngineTuning, UnknownVoice, WorkerInfo
 
 __all__ = ["MESSAGE", "add_arguments", "run"]
@@ -171,11 +171,10 @@ def run(args: argparse.Namespace) -> int:
             f"{settings.torch_threads or 'auto'}, {args.requests} requests per level, message {MESSAGE!r}"
         )
         for compiled in modes:
-            bench_settings = load_settings(
-                **{
-                    **settings.model_dump(),
+            bench_settings = settings.model_copy(
+                update={
                     "models_dir": folder / "models",
-                    "data_dir": folder / "data",
+                    "data_dir": folder / "data",  # a scratch compile cache: first starts compile
                     "compile": compiled,
                     "phrase_cache_mb": 0,
                     "engine_queue": max(levels) * 4,
