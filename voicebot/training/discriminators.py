@@ -23,6 +23,17 @@ def _width(channels: int, width: float) -> int:
     return max(4, round(channels * width))
 
 
+def _conv_stack(convs: nn.ModuleList, out: nn.Module, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+    """Leaky-ReLU conv stack then the output conv: (logits (B, N), every layer's feature map)."""
+    features = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), _SLOPE)
+        features.append(x)
+    x = out(x)
+    features.append(x)
+    return x.flatten(1), features
+
+
 class PeriodDiscriminator(nn.Module):
     """Looks at every ``period``-th sample: audio folded to (B, 1, S / period, period)."""
 
@@ -42,13 +53,7 @@ class PeriodDiscriminator(nn.Module):
         pad = (-length) % self.period
         x = F.pad(audio, (0, pad), mode="reflect" if pad < length else "constant")
         x = x.view(batch, channels, -1, self.period)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), _SLOPE)
-            features.append(x)
-        x = self.out(x)
-        features.append(x)
-        return x.flatten(1), features
+        return _conv_stack(self.convs, self.out, x)
 
 
 class ResolutionDiscriminator(nn.Module):
@@ -80,13 +85,7 @@ class ResolutionDiscriminator(nn.Module):
             return_complex=True,
         )
         x = torch.log(spec.abs().clamp_min(1e-5)).unsqueeze(1).to(audio.dtype)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), _SLOPE)
-            features.append(x)
-        x = self.out(x)
-        features.append(x)
-        return x.flatten(1), features
+        return _conv_stack(self.convs, self.out, x)
 
 
 class Discriminator(nn.Module):
