@@ -210,3 +210,19 @@ async def test_install_refuses_other_file_types_and_unsafe_names(
         await neural_engine.install(checkpoint)
     with pytest.raises(VoiceRejected, match="separator"):
         await neural_engine.install(tmp_path / "x.safetensors", name="../evil")
+
+
+async def test_remove_deletes_the_file_and_the_voice(neural_engine: Engine, second_voice_file: Path) -> None:
+    info = await neural_engine.install(second_voice_file, name="removable")
+    path = neural_engine.settings.models_dir / "removable.safetensors"
+    assert path.read_bytes() == second_voice_file.read_bytes()
+    assert info.speakers == ("alpha", "kumo")
+    await neural_engine.remove("removable")
+    assert not path.exists()
+    assert "removable" not in _names(neural_engine)
+    with pytest.raises(UnknownVoice):
+        neural_engine.synthesize(TEXT, voice="removable")
+    with pytest.raises(UnknownVoice):
+        await neural_engine.remove("removable")
+    with pytest.raises(VoiceRejected, match="built-in"):
+        await neural_engine.remove("openjtalk")
