@@ -22,8 +22,11 @@ def test_compiled_synthesizer_matches_eager_at_two_lengths() -> None:
         audio, _ = model.infer(ids, torch.tensor([ids.size(1)]), torch.tensor([0]), **kwargs)
         assert audio.shape == reference.shape
         assert torch.allclose(audio, reference, atol=1e-4)
+    model.warm_up(symbols=20)
+    graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
     chunks = list(
         model.infer_chunks(inputs[1], torch.tensor([0]), chunk_frames=20, first_chunk_frames=4, **kwargs)
     )
     assert (torch.cat(chunks) - eager[1][0]).abs().max() < 1e-3
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == graphs  # warm-up compiled it all
     assert set(model.state_dict()) == set(ET2Model(tiny_config(), N_SYMBOLS).state_dict())

@@ -141,12 +141,27 @@ class ET2Model(nn.Module):
         """Compile the frame-level part with ``torch.compile(dynamic=True)``.
 
         The compiled copy is kept outside the module tree, so the state dict keys stay the same.
-        The first call compiles (about a minute on two cores); later calls of any length and any
-        chunking reuse it. A batch of more than one item compiles once more (batch 1 is special).
+        Compilation happens on first use (about a minute on two cores, seconds with a warm
+        inductor cache); short spans (chunks) and long ones compile separately because convolution
+        kernels are chosen by size, so call :meth:`warm_up` before serving. A batch of more than one
+        item compiles once more (batch 1 is special).
         """
         for name, stage in (("_latents", self.synthesizer.latents), ("_decode", self.synthesizer.decode)):
             object.__setattr__(self, name, torch.compile(stage, dynamic=True, **options))  # type: ignore[arg-type]
         _log.info("frame synthesizer will be compiled on first use")
+
+    def warm_up(self, symbols: int = 80) -> None:
+        """Synthesize made-up input of ``symbols`` ids, whole and in chunks, and discard it.
+
+        This moves compilation (see :meth:`compile_synthesizer`) and one-time allocations to
+        start-up instead of the first request.
+        """
+        device = self.speaker_embedding.weight.device
+        ids = (torch.arange(symbols, device=device) % (self.n_symbols - 1) + 1)[None]
+        speakers = torch.zeros(1, dtype=torch.long, device=device)
+        self.infer(ids, torch.tensor([symbols], device=device), speakers)
+        for _ in self.infer_chunks(ids, speakers):
+            pass
 
     # --- inference ----------------------------------------------------------------------------
 
