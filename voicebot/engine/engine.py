@@ -213,29 +213,46 @@ class Engine:
         current = self._registry.get(name)
         if current is not None and current.spec.version == version:
             return
-        loop = asyncio.get_running_loop()
-        pending: list[asyncio.Future[None]] = []
-        for worker in self._workers:
-            if worker.gone:
-                continue
-            future: asyncio.Future[None] = loop.create_future()
-            self._loads[(worker.index, name, version)] = future
-            worker.send(LoadVoice(active.spec))
-            pending.append(future)
-        results = await asyncio.gather(*pending, return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            self._drop(name, version)
-            self._registry.prune_staging()
-            raise VoiceRejected(f"workers could not load voice {name!r}: {failures[0]}")
+        # One worker at a time, taking no requests meanwhile: loading (and compiling) can take
+        # a while, and the other workers keep serving with the current version.
+        for worker in [w for w in self._workers if not w.gone]:
+            try:
+                await self._load_in(worker, active)
+            except (VoiceRejected, TimeoutError) as exc:
+                self._drop(name, version)
+                self._registry.prune_staging()
+                reason = str(exc) or f"no answer within {self.tuning.start_timeout:.0f} s"
+                raise VoiceRejected(f"a worker could not load voice {name!r}: {reason}") from None
         previous = self._registry.commit(active)
+        for worker in self._workers:
+            if worker.ready:  # a worker that replaced a dead one meanwhile lacks the new version
+                self._sync_voices(worker)
         self._cache.discard_voice(name)
         if previous is not None:
             self._drop(name, previous.spec.version)
         _log.info("voice %r is now version %s", name, version)
 
+    async def _load_in(self, worker: WorkerHandle, active: ActiveVoice) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._loads[(worker.index, active.spec.name, active.spec.version)] = future
+        worker.loading += 1
+        try:
+            worker.send(LoadVoice(active.spec))
+            await asyncio.wait_for(future, self.tuning.start_timeout)
+        finally:
+            worker.loading -= 1
+            self._loads.pop((worker.index, active.spec.name, active.spec.version), None)
+            self._pump()
+
+    def _sync_voices(self, worker: WorkerHandle) -> None:
+        """Have ``worker`` load every current voice version it does not hold."""
+        for spec in self._registry.specs():
+            if (spec.name, spec.version) not in worker.loaded:
+                worker.send(LoadVoice(spec))
+
     def _drop(self, name: str, version: str) -> None:
         for worker in self._workers:
+            worker.loaded.discard((name, version))
             worker.send(DropVoice(name, version))
 
     def _deactivate(self, name: str) -> None:
@@ -411,9 +428,7 @@ class Engine:
             worker.ready = True
             worker.last_pong = time.monotonic()
             worker.ready_event.set()
-            for spec in self._registry.specs():
-                if (spec.name, spec.version) not in worker.loaded:
-                    worker.send(LoadVoice(spec))
+            self._sync_voices(worker)
             _log.info("worker %d ready (pid %d)", worker.index, message.pid)
             self._pump()
 

@@ -90,6 +90,7 @@ class WorkerHandle:
         self.in_flight: dict[int, Request] = {}
         self.loaded: set[tuple[str, str]] = set()
         self.ready = False
+        self.loading = 0
         self.ready_event = asyncio.Event()
         self.gone = False
         self.exited = False
@@ -110,7 +111,9 @@ class WorkerHandle:
     @property
     def free(self) -> int:
         """How many more requests this worker takes now."""
-        return self.capacity - len(self.in_flight) if self.ready and not self.gone else 0
+        if not self.ready or self.gone or self.loading:
+            return 0
+        return self.capacity - len(self.in_flight)
 
     async def start(self) -> None:
         """Start the process (in a thread: the first start launches the fork server)."""
