@@ -64,7 +64,6 @@ _log = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 2
 _CRASH_LOOP_S = 60.0
-_WARMUP_TEXTS = ("こんにちは。", "今日はいい天気ですね、散歩に行きましょう。", "あ")
 
 
 @dataclass(frozen=True)
@@ -336,7 +335,6 @@ class Engine:
             voices=self._registry.specs(),
             max_batch=self.tuning.max_batch if batching else 1,
             half=self._device == "cuda",
-            warmup_texts=_WARMUP_TEXTS,
         )
         return WorkerHandle(
             self._context, config, config.max_batch, self._on_message, self._on_exit, restarts, crash_streak

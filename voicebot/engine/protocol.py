@@ -6,7 +6,7 @@ disk or the network is ever unpickled. Audio travels as float32 numpy arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +51,6 @@ class WorkerConfig:
     voices: tuple[VoiceSpec, ...]
     max_batch: int = 1
     half: bool = False
-    warmup_texts: tuple[str, ...] = field(default=())
 
 
 # --- engine -> worker ----------------------------------------------------------------------

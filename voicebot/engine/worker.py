@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -39,9 +39,7 @@ from voicebot.engine.protocol import (
     WorkerConfig,
 )
 from voicebot.engine.runtime import configure_torch, inference, seed_everything
-
-if TYPE_CHECKING:
-    from voicebot.voices import Voice
+from voicebot.voices import NeuralVoice, OpenJTalkVoice, Voice
 
 __all__ = ["load_voice", "worker_main"]
 
@@ -50,8 +48,6 @@ _log = logging.getLogger(__name__)
 
 def load_voice(spec: VoiceSpec, device: str = "cpu", compile: bool = False) -> Voice:
     """Load the voice ``spec`` names: Open JTalk when ``spec.path`` is None, else a voice file."""
-    from voicebot.voices import NeuralVoice, OpenJTalkVoice
-
     if spec.path is None:
         return OpenJTalkVoice()
     return NeuralVoice.load(spec.path, device=device, compile=compile)
@@ -125,12 +121,9 @@ class _Worker:
         config = self._config
         try:
             voice = load_voice(spec, config.device, config.compile)
-            if config.compile:
-                for text in config.warmup_texts:
-                    seed_everything()
-                    with inference(self._config.half):
-                        for _ in voice.stream(text):
-                            pass
+            if config.compile and isinstance(voice, NeuralVoice):
+                with inference(config.half):
+                    voice.model.warm_up()  # compiles every variant now, not on the first request
         except Exception as exc:  # any failure to load is reported, the worker keeps serving
             self._send(VoiceLoadFailed(spec.name, spec.version, f"{type(exc).__name__}: {exc}"))
             return
