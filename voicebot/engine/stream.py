@@ -81,8 +81,9 @@ class Request:
 class SynthesisStream:
     """Async iterator of :class:`AudioChunk`, first sentence first.
 
-    Stopping early (``break``, ``aclose()``, leaving ``async with``, the reading task being
-    cancelled, or dropping the stream) cancels the synthesis in its worker at once.
+    Stopping early cancels the synthesis in its worker at once: ``aclose()``, leaving
+    ``async with`` (so a ``break`` inside it), the reading task being cancelled, a timeout, or
+    dropping the last reference to the stream.
     """
 
     def __init__(self, request: Request, cancel: Callable[[Request], None]) -> None:
