@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
 from voicebot.cli import main
-from voicebot.config import load_settings
+from voicebot.config import Settings, load_settings
 from voicebot.errors import ConfigError
 from voicebot.logs import RedactSecrets
 
@@ -73,3 +74,21 @@ def test_cli_config_error_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: p
     out = capsys.readouterr().out
     assert "VOICEBOT_TORCH_THREADS" in out
     assert "Traceback" not in out
+
+
+def test_copied_env_example_loads(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cp .env.example .env` as the README says must give a working configuration."""
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / ".env").write_text((root / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.workers >= 1
+    assert settings.threads_per_worker >= 1
+    assert settings.token is None
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    root = Path(__file__).resolve().parents[1]
+    documented = (root / ".env.example").read_text(encoding="utf-8")
+    missing = [name for name in Settings.model_fields if f"VOICEBOT_{name.upper()}=" not in documented]
+    assert not missing, f"add to .env.example: {missing}"

@@ -23,8 +23,13 @@ ENV_PREFIX = "VOICEBOT_"
 
 
 def _default_workers() -> int:
-    """One worker per two cores, at least one: each worker also gets torch threads."""
-    return max(1, (os.cpu_count() or 1) // 2)
+    """One single-threaded worker per core, at most four.
+
+    Measured on 2 cores: 2 workers x 1 thread serve 16 concurrent requests ~20% faster than
+    1 worker x 2 threads, and degrade far less when other processes load the machine
+    (torch's threads spin while they wait for a busy core).
+    """
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 class Settings(BaseSettings):
@@ -35,6 +40,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        env_ignore_empty=True,
         validate_default=True,
     )
 
@@ -69,6 +75,11 @@ class Settings(BaseSettings):
     rate_limit_count: int = Field(default=5, ge=1)
     rate_limit_seconds: float = Field(default=10.0, gt=0)
     dictionary_max_entries: int = Field(default=500, ge=1, le=100_000)
+
+    @property
+    def threads_per_worker(self) -> int:
+        """torch threads each worker uses: the setting, or the cores divided among the workers."""
+        return self.torch_threads or max(1, (os.cpu_count() or 1) // self.workers)
 
     @property
     def token(self) -> str | None:

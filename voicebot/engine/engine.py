@@ -323,13 +323,14 @@ class Engine:
     # --- workers --------------------------------------------------------------------------
 
     def _new_worker(self, index: int, restarts: int = 0, crash_streak: int = 0) -> WorkerHandle:
-        cores = os.cpu_count() or 1
-        count = 1 if self._device == "cuda" else self.settings.workers
+        cuda = self._device == "cuda"
         batching = self._device == "cuda" or self.tuning.batch_on_cpu
         config = WorkerConfig(
             index=index,
             device=self._device,
-            torch_threads=self.settings.torch_threads or max(1, cores // count),
+            torch_threads=(self.settings.torch_threads or os.cpu_count() or 1)
+            if cuda
+            else self.settings.threads_per_worker,
             compile=self.settings.compile,
             compile_cache_dir=self.settings.data_dir / "torch-compile",
             voices=self._registry.specs(),
