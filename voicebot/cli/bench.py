@@ -1,13 +1,16 @@
-"""``voicebot bench TARGET``: speed figures (benchmarks, never timed tests).
+"""``voicebot bench TARGET``: speed figures of the frontend, the voice model and the engine.
 
-Each target lives in ``voicebot.bench.<target>`` and exposes ``add_arguments(parser)`` and
-``run(args) -> int``.
+Run on a quiet machine: other processes on the same cores slow every figure.
 """
+
+# Each target lives in voicebot.bench.<target> with add_arguments(parser) and run(args) -> int.
 
 from __future__ import annotations
 
 import argparse
 import importlib
+
+from voicebot.cli.common import help_text
 
 __all__ = ["TARGETS", "register"]
 
@@ -21,11 +24,11 @@ TARGETS = {
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``bench`` subcommand with one sub-subcommand per target."""
     parser = subparsers.add_parser(
-        "bench", help="measure speed (RTF, latency, throughput, memory)", description=__doc__
+        "bench", help="measure speed (RTF, latency, throughput, memory)", description=help_text(__doc__)
     )
     targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
-    for name, help_text in TARGETS.items():
+    for name, summary in TARGETS.items():
         module = importlib.import_module(f"voicebot.bench.{name}")
-        sub = targets.add_parser(name, help=help_text, description=help_text)
+        sub = targets.add_parser(name, help=summary, description=summary)
         module.add_arguments(sub)
         sub.set_defaults(func=module.run)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from voicebot.config import Settings, get_settings
 from voicebot.logs import setup_logging
 
-__all__ = ["init"]
+__all__ = ["help_text", "init"]
 
 
 def init(verbose: bool = False) -> Settings:
@@ -13,3 +15,8 @@ def init(verbose: bool = False) -> Settings:
     settings = get_settings()
     setup_logging("DEBUG" if verbose else settings.log_level, secrets=[settings.token or ""])
     return settings
+
+
+def help_text(docstring: str | None) -> str:
+    """A module docstring as ``--help`` text: reStructuredText markup removed."""
+    return re.sub(r"``([^`]*)``", r"\1", (docstring or "").replace("::\n", ":\n"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from voicebot.cli.common import init
+from voicebot.cli.common import help_text, init
 
 __all__ = ["register"]
 
@@ -46,7 +46,9 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``data`` subcommand (with ``prepare``)."""
-    parser = subparsers.add_parser("data", help="prepare speech corpora for training", description=__doc__)
+    parser = subparsers.add_parser(
+        "data", help="prepare speech corpora for training", description=help_text(__doc__)
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     prepare = actions.add_parser(
         "prepare",

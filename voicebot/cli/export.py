@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from voicebot.cli.common import init
+from voicebot.cli.common import help_text, init
 
 __all__ = ["register"]
 
@@ -40,7 +40,9 @@ def _export(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``export`` subcommand."""
-    parser = subparsers.add_parser("export", help="write a training run as a voice file", description=__doc__)
+    parser = subparsers.add_parser(
+        "export", help="write a training run as a voice file", description=help_text(__doc__)
+    )
     parser.add_argument("run", type=Path, metavar="RUN", help="run folder of `voicebot train`")
     parser.add_argument(
         "-o", "--output", type=Path, required=True, help="voice file, or a folder for NAME.safetensors"
