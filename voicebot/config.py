@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     plugins_disabled: list[str] = Field(default_factory=list)
     idle_timeout: float = Field(default=300.0, ge=5.0)
     max_upload_mb: int = Field(default=100, ge=1, le=2000)
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+    discord_ca_file: Path | None = None
 
     # --- engine --------------------------------------------------------------------------
     device: Literal["auto", "cpu", "cuda"] = "auto"

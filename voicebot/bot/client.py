@@ -10,9 +10,12 @@ generic message.
 from __future__ import annotations
 
 import logging
+import ssl
 from typing import Any
 
+import aiohttp
 import discord
+import yarl
 from discord import app_commands
 
 from voicebot.bot.errors import Refusal
@@ -20,6 +23,7 @@ from voicebot.bot.interactions import reply
 from voicebot.bot.messages import text
 from voicebot.bot.registry import PluginRegistry
 from voicebot.bot.services import BotServices
+from voicebot.config import Settings
 
 __all__ = ["BotClient", "create_client", "forget_me_command", "handle_command_error"]
 
@@ -140,9 +144,26 @@ class _ShardedClient(BotClient, discord.AutoShardedClient):
     """Several shards, for bots in many guilds."""
 
 
+def _endpoint_options(settings: Settings) -> dict[str, Any]:
+    """Point discord.py at other endpoints when configured (a local fake Discord in tests).
+
+    discord.py reads its REST base and gateway URL from class attributes, so they are set
+    process-wide; a CA file becomes the connector's trust store (voice is always ``wss://``).
+    """
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+    if settings.discord_ca_file is None:
+        return {}
+    context = ssl.create_default_context(cafile=str(settings.discord_ca_file))
+    return {"connector": aiohttp.TCPConnector(limit=0, ssl=context)}
+
+
 def create_client(services: BotServices, registry: PluginRegistry) -> discord.Client:
-    """The bot client: sharded when ``settings.shard_count`` is set."""
+    """The bot client: sharded when ``settings.shard_count`` is set. Call it inside the event loop."""
+    options = _endpoint_options(services.settings)
     shard_count = services.settings.shard_count
     if shard_count is not None:
-        return _ShardedClient(services, registry, shard_count=shard_count)
-    return _Client(services, registry)
+        return _ShardedClient(services, registry, shard_count=shard_count, **options)
+    return _Client(services, registry, **options)

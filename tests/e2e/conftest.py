@@ -1,0 +1,97 @@
+"""The unmodified bot (``python -m voicebot run``) in a subprocess, logged in to the fake Discord.
+
+The bot reaches the fake only through its endpoint settings; it speaks with the Open JTalk voice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.fake_discord.server import FakeDiscord
+from tests.fake_discord.tls import self_signed
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAw.Gabcde.fake-token-for-local-tests-only"
+STARTUP_TIMEOUT = 60.0
+
+
+class BotProcess:
+    """The running bot and its log file."""
+
+    def __init__(self, process: asyncio.subprocess.Process, log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def log_text(self) -> str:
+        """Everything the bot logged so far."""
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    async def stop(self) -> int:
+        """SIGTERM, as a service manager would; returns the exit code."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 20)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        assert self.process.returncode is not None
+        return self.process.returncode
+
+
+@pytest_asyncio.fixture
+async def fake(tmp_path: Path) -> AsyncIterator[FakeDiscord]:
+    tls, _ = self_signed(tmp_path)
+    server = FakeDiscord(tls)
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest_asyncio.fixture
+async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("VOICEBOT_")}
+    env.update(
+        {
+            "VOICEBOT_DISCORD_TOKEN": TOKEN,
+            "VOICEBOT_DISCORD_API_BASE": fake.api_base,
+            "VOICEBOT_DISCORD_GATEWAY_URL": fake.gateway_url,
+            "VOICEBOT_DISCORD_CA_FILE": str(tmp_path / "fake-discord.pem"),
+            "VOICEBOT_MODELS_DIR": str(tmp_path / "models"),
+            "VOICEBOT_DATA_DIR": str(tmp_path / "data"),
+            "VOICEBOT_PLUGINS_DIR": str(ROOT / "plugins"),
+            "VOICEBOT_DEFAULT_VOICE": "openjtalk",
+            "VOICEBOT_ADMIN_ROLE": "読み上げ管理",
+            "VOICEBOT_WORKERS": "1",
+            "VOICEBOT_TORCH_THREADS": "1",
+            "VOICEBOT_COMPILE": "false",
+            "VOICEBOT_DEVICE": "cpu",
+            "VOICEBOT_LOG_LEVEL": "DEBUG",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    (tmp_path / "models").mkdir()
+    log = tmp_path / "bot.log"
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "voicebot", "run", cwd=tmp_path, env=env, stdout=sink, stderr=sink
+        )
+    running = BotProcess(process, log)
+    exited = asyncio.ensure_future(process.wait())
+    connected = asyncio.ensure_future(fake.wait_connected(STARTUP_TIMEOUT))
+    await asyncio.wait({exited, connected}, return_when=asyncio.FIRST_COMPLETED)
+    exited.cancel()
+    if not connected.done() or connected.exception() is not None:
+        connected.cancel()
+        await running.stop()
+        pytest.fail(f"the bot did not log in to the fake Discord:\n{running.log_text()[-3000:]}")
+    yield running
+    await running.stop()

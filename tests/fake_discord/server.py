@@ -1,0 +1,459 @@
+"""The fake Discord: REST API and gateway websocket on plain HTTP, voice on TLS, all on 127.0.0.1.
+
+Every REST call is recorded (:attr:`FakeDiscord.calls`); the test pushes gateway events with
+:meth:`FakeDiscord.dispatch` and :meth:`FakeDiscord.run_command`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.fake_discord.voice import VoiceServer
+
+__all__ = ["FakeDiscord", "RestCall", "User"]
+
+GUILD_ID = 900_000_000_000_000_001
+TEXT_CHANNEL_ID = 900_000_000_000_000_002
+VOICE_CHANNEL_ID = 900_000_000_000_000_003
+APPLICATION_ID = 900_000_000_000_000_010
+_PERMISSIONS = str((1 << 41) - 1 & ~(1 << 3))  # everything but Administrator
+_TIMESTAMP = "2026-01-01T00:00:00+00:00"
+
+
+@dataclass(frozen=True)
+class User:
+    """A Discord user of the fake guild."""
+
+    id: int
+    name: str
+    bot: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        """The user object as the API sends it."""
+        return {
+            "id": str(self.id),
+            "username": self.name,
+            "global_name": self.name,
+            "discriminator": "0",
+            "avatar": None,
+            "bot": self.bot,
+        }
+
+
+BOT = User(APPLICATION_ID, "voicebot", bot=True)
+ALICE = User(900_000_000_000_000_021, "alice")
+BOB = User(900_000_000_000_000_022, "bob")
+
+
+@dataclass
+class RestCall:
+    """One recorded REST request."""
+
+    method: str
+    path: str
+    json: Any
+
+
+@dataclass
+class _Gateway:
+    ws: web.WebSocketResponse
+    sequence: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class FakeDiscord:
+    """A Discord that one bot can log in to.
+
+    Args:
+        tls: the context the voice websocket is served with.
+    """
+
+    def __init__(self, tls: ssl.SSLContext) -> None:
+        self.tls = tls
+        self.voice = VoiceServer()
+        self.calls: list[RestCall] = []
+        self.identifies = 0
+        self.resumes = 0
+        self.voice_channel_of: dict[int, int | None] = {ALICE.id: VOICE_CHANNEL_ID, BOB.id: VOICE_CHANNEL_ID}
+        self._ids = itertools.count(950_000_000_000_000_000)
+        self._gateway: _Gateway | None = None
+        self._connected = asyncio.Event()
+        self._runners: list[web.AppRunner] = []
+        self.port = 0
+        self.voice_port = 0
+
+    # --- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Serve on free ports of 127.0.0.1."""
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway_ws)
+        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        voice_app = web.Application()
+        voice_app.router.add_get("/", self.voice.handle)
+        self.port = await self._serve(app, None)
+        self.voice_port = await self._serve(voice_app, self.tls)
+        await self.voice.start()
+
+    async def _serve(self, app: web.Application, tls: ssl.SSLContext | None) -> int:
+        runner = web.AppRunner(app, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
+        await site.start()
+        self._runners.append(runner)
+        return runner.addresses[0][1]
+
+    async def close(self) -> None:
+        """Stop serving."""
+        self.voice.close()
+        for runner in self._runners:
+            await runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        """The REST base URL for ``VOICEBOT_DISCORD_API_BASE``."""
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        """The gateway URL for ``VOICEBOT_DISCORD_GATEWAY_URL``."""
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # --- what tests use -----------------------------------------------------------------
+    async def wait_connected(self, timeout: float) -> None:
+        """Wait until the bot has received READY and GUILD_CREATE."""
+        await asyncio.wait_for(self._connected.wait(), timeout)
+
+    async def wait_for_call(self, method: str, path_part: str, timeout: float, after: int = 0) -> RestCall:
+        """The first recorded call (from index ``after``) whose path contains ``path_part``."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for call in self.calls[after:]:
+                if call.method == method and path_part in call.path:
+                    return call
+            if asyncio.get_running_loop().time() > deadline:
+                seen = [(call.method, call.path) for call in self.calls]
+                raise AssertionError(f"no {method} {path_part} within {timeout} s; calls: {seen}")
+            await asyncio.sleep(0.02)
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send one gateway event (op 0) to the bot."""
+        assert self._gateway is not None, "the bot is not connected"
+        await self._send(self._gateway, {"op": 0, "t": event, "d": data})
+
+    async def run_command(self, user: User, name: str, options: dict[str, Any] | None = None) -> str:
+        """Send an INTERACTION_CREATE for ``/name`` from ``user``; returns the interaction token."""
+        token = f"token-{next(self._ids)}"
+        parts = name.split()
+        command_options = [
+            {"name": key, "type": 3 if isinstance(value, str) else 10, "value": value}
+            for key, value in (options or {}).items()
+        ]
+        for sub in reversed(parts[1:]):
+            command_options = [{"name": sub, "type": 1, "options": command_options}]
+        await self.dispatch(
+            "INTERACTION_CREATE",
+            {
+                "id": str(next(self._ids)),
+                "application_id": str(APPLICATION_ID),
+                "type": 2,
+                "token": token,
+                "version": 1,
+                "guild_id": str(GUILD_ID),
+                "channel_id": str(TEXT_CHANNEL_ID),
+                "channel": {
+                    "id": str(TEXT_CHANNEL_ID),
+                    "type": 0,
+                    "guild_id": str(GUILD_ID),
+                    "name": "general",
+                },
+                "member": {**self._member(user), "permissions": _PERMISSIONS},
+                "locale": "ja",
+                "guild_locale": "ja",
+                "app_permissions": _PERMISSIONS,
+                "entitlements": [],
+                "authorizing_integration_owners": {"0": str(GUILD_ID)},
+                "context": 0,
+                "data": {
+                    "id": str(next(self._ids)),
+                    "name": parts[0],
+                    "type": 1,
+                    "options": command_options,
+                    "guild_id": str(GUILD_ID),
+                },
+            },
+        )
+        return token
+
+    async def send_message(self, user: User, content: str) -> None:
+        """A MESSAGE_CREATE from ``user`` in the text channel."""
+        await self.dispatch(
+            "MESSAGE_CREATE",
+            {**self._message(user, content), "guild_id": str(GUILD_ID), "member": self._member(user)},
+        )
+
+    async def move(self, user: User, channel_id: int | None) -> None:
+        """A VOICE_STATE_UPDATE: ``user`` joins ``channel_id`` (None: leaves voice)."""
+        self.voice_channel_of[user.id] = channel_id
+        await self.dispatch("VOICE_STATE_UPDATE", self._voice_state(user, channel_id))
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close the bot's gateway websocket with ``code``."""
+        assert self._gateway is not None
+        await self._gateway.ws.close(code=code)
+
+    # --- payloads -----------------------------------------------------------------------
+    def _member(self, user: User) -> dict[str, Any]:
+        return {
+            "user": user.payload(),
+            "roles": [],
+            "joined_at": _TIMESTAMP,
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        }
+
+    def _message(self, author: User, content: str) -> dict[str, Any]:
+        return {
+            "id": str(next(self._ids)),
+            "channel_id": str(TEXT_CHANNEL_ID),
+            "author": author.payload(),
+            "content": content,
+            "timestamp": _TIMESTAMP,
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": False,
+            "type": 0,
+            "flags": 0,
+        }
+
+    def _voice_state(self, user: User, channel_id: int | None) -> dict[str, Any]:
+        return {
+            "guild_id": str(GUILD_ID),
+            "channel_id": None if channel_id is None else str(channel_id),
+            "user_id": str(user.id),
+            "member": self._member(user),
+            "session_id": f"session-{user.id}",
+            "deaf": False,
+            "mute": False,
+            "self_deaf": False,
+            "self_mute": False,
+            "self_video": False,
+            "suppress": False,
+            "request_to_speak_timestamp": None,
+        }
+
+    def _guild(self) -> dict[str, Any]:
+        users = [BOT, ALICE, BOB]
+        return {
+            "id": str(GUILD_ID),
+            "name": "fake guild",
+            "owner_id": str(ALICE.id),
+            "icon": None,
+            "unavailable": False,
+            "large": False,
+            "member_count": len(users),
+            "preferred_locale": "ja",
+            "verification_level": 0,
+            "explicit_content_filter": 0,
+            "default_message_notifications": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "premium_tier": 0,
+            "system_channel_flags": 0,
+            "features": [],
+            "emojis": [],
+            "stickers": [],
+            "threads": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "presences": [],
+            "joined_at": _TIMESTAMP,
+            "roles": [
+                {
+                    "id": str(GUILD_ID),
+                    "name": "@everyone",
+                    "permissions": _PERMISSIONS,
+                    "position": 0,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": False,
+                    "flags": 0,
+                }
+            ],
+            "channels": [
+                {
+                    "id": str(TEXT_CHANNEL_ID),
+                    "type": 0,
+                    "name": "general",
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "parent_id": None,
+                },
+                {
+                    "id": str(VOICE_CHANNEL_ID),
+                    "type": 2,
+                    "name": "voice",
+                    "position": 1,
+                    "bitrate": 64000,
+                    "user_limit": 0,
+                    "permission_overwrites": [],
+                    "parent_id": None,
+                    "rtc_region": None,
+                },
+            ],
+            "members": [self._member(user) for user in users],
+            "voice_states": [
+                self._voice_state(user, channel)
+                for user in users
+                if (channel := self.voice_channel_of.get(user.id))
+            ],
+        }
+
+    # --- gateway ------------------------------------------------------------------------
+    async def _send(self, gateway: _Gateway, payload: dict[str, Any]) -> None:
+        async with gateway.lock:
+            if payload["op"] == 0:
+                gateway.sequence += 1
+                payload["s"] = gateway.sequence
+            await gateway.ws.send_json(payload)
+
+    async def _gateway_ws(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        gateway = _Gateway(ws)
+        self._gateway = gateway
+        await self._send(gateway, {"op": 10, "d": {"heartbeat_interval": 41250}})
+        async for message in ws:
+            if message.type is WSMsgType.TEXT:
+                await self._on_gateway(gateway, message.json())
+        return ws
+
+    async def _on_gateway(self, gateway: _Gateway, payload: dict[str, Any]) -> None:
+        op, data = payload["op"], payload["d"]
+        if op == 1:
+            await self._send(gateway, {"op": 11, "d": None})
+        elif op == 2:
+            self.identifies += 1
+            await self._send(
+                gateway,
+                {
+                    "op": 0,
+                    "t": "READY",
+                    "d": {
+                        "v": 10,
+                        "user": BOT.payload(),
+                        "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+                        "session_id": f"gateway-session-{self.identifies}",
+                        "resume_gateway_url": self.gateway_url,
+                        "application": {"id": str(APPLICATION_ID), "flags": 0},
+                        "private_channels": [],
+                        "relationships": [],
+                    },
+                },
+            )
+            await self._send(gateway, {"op": 0, "t": "GUILD_CREATE", "d": self._guild()})
+            self._connected.set()
+        elif op == 6:
+            self.resumes += 1
+            await self._send(gateway, {"op": 0, "t": "RESUMED", "d": {}})
+        elif op == 4:
+            channel = data["channel_id"] and int(data["channel_id"])
+            self.voice_channel_of[BOT.id] = channel
+            await self._send(
+                gateway, {"op": 0, "t": "VOICE_STATE_UPDATE", "d": self._voice_state(BOT, channel)}
+            )
+            if channel is not None:
+                await self._send(
+                    gateway,
+                    {
+                        "op": 0,
+                        "t": "VOICE_SERVER_UPDATE",
+                        "d": {
+                            "token": "voice-token",
+                            "guild_id": str(GUILD_ID),
+                            "endpoint": f"127.0.0.1:{self.voice_port}",
+                        },
+                    },
+                )
+
+    # --- REST ---------------------------------------------------------------------------
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["path"]
+        body = (
+            await request.json()
+            if request.can_read_body and request.content_type == "application/json"
+            else None
+        )
+        self.calls.append(RestCall(request.method, path, body))
+        # discord.py parses JSON only when the content type is exactly this, without a charset
+        payload = json.dumps(self._answer(request.method, path, body)).encode()
+        return web.Response(body=payload, headers={"Content-Type": "application/json"})
+
+    def _answer(self, method: str, path: str, body: Any) -> Any:
+        parts = path.strip("/").split("/")
+        if path == "/users/@me":
+            return BOT.payload()
+        if path == "/oauth2/applications/@me":
+            return {
+                "id": str(APPLICATION_ID),
+                "name": BOT.name,
+                "description": "",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": ALICE.payload(),
+                "verify_key": "0" * 64,
+                "flags": 0,
+            }
+        if path == "/gateway":
+            return {"url": self.gateway_url}
+        if path == "/gateway/bot":
+            return {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
+            return [
+                {
+                    **command,
+                    "id": str(next(self._ids)),
+                    "application_id": str(APPLICATION_ID),
+                    "version": "1",
+                    "type": command.get("type", 1),
+                }
+                for command in body
+            ]
+        if parts[0] == "interactions":
+            return {
+                "interaction": {
+                    "id": parts[1],
+                    "type": 2,
+                    "response_message_id": str(next(self._ids)),
+                    "response_message_loading": True,
+                    "response_message_ephemeral": True,
+                },
+                "resource": None,
+            }
+        if parts[0] in ("webhooks", "channels") and method in ("POST", "PATCH", "GET"):
+            return {**self._message(BOT, (body or {}).get("content") or ""), "webhook_id": parts[1]}
+        return {}

@@ -1,0 +1,128 @@
+"""The fake voice server: websocket handshake, UDP IP discovery and an RTP receiver.
+
+Packets are decrypted with the session's key (``aead_xchacha20_poly1305_rtpsize``, PyNaCl)
+and kept as Opus with their arrival time; :meth:`VoiceServer.pcm` decodes them (PyAV).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import struct
+import time
+from dataclasses import dataclass
+
+import nacl.secret
+import numpy as np
+from aiohttp import WSMsgType, web
+
+from tests.audio.helpers import decode
+
+__all__ = ["MODE", "RtpPacket", "VoiceServer"]
+
+MODE = "aead_xchacha20_poly1305_rtpsize"
+_HEADER = 12
+
+
+@dataclass(frozen=True)
+class RtpPacket:
+    """One received voice packet: arrival time (``time.monotonic``), RTP sequence and its Opus payload."""
+
+    at: float
+    sequence: int
+    opus: bytes
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, server: VoiceServer) -> None:
+        self.server = server
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) == 74 and data[:2] == b"\x00\x01":
+            reply = bytearray(74)
+            struct.pack_into(">HHI", reply, 0, 2, 70, struct.unpack_from(">I", data, 4)[0])
+            reply[8 : 8 + len(addr[0])] = addr[0].encode()
+            struct.pack_into(">H", reply, 72, addr[1])
+            assert self.transport is not None
+            self.transport.sendto(bytes(reply), addr)
+        elif len(data) > _HEADER + 4 and self.server.key is not None:
+            self.server.receive(data)
+
+
+class VoiceServer:
+    """Voice websocket handler plus a UDP socket on 127.0.0.1.
+
+    Attributes:
+        packets: every decrypted packet, in arrival order.
+        close_codes: close codes to answer the next voice websocket connections with (test-set).
+        connections: how many voice websockets were opened (identify or resume).
+    """
+
+    ssrc = 4242
+
+    def __init__(self) -> None:
+        self.key: bytes | None = None
+        self.packets: list[RtpPacket] = []
+        self.close_codes: list[int] = []
+        self.connections = 0
+        self.port = 0
+        self._udp: asyncio.DatagramTransport | None = None
+
+    async def start(self) -> None:
+        """Open the UDP socket."""
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=("127.0.0.1", 0))
+        self._udp = transport
+        self.port = transport.get_extra_info("sockname")[1]
+
+    def close(self) -> None:
+        """Close the UDP socket."""
+        if self._udp is not None:
+            self._udp.close()
+
+    def receive(self, data: bytes) -> None:
+        """Decrypt one RTP packet and keep its Opus payload."""
+        assert self.key is not None
+        header, body, counter = data[:_HEADER], data[_HEADER:-4], data[-4:]
+        opus = nacl.secret.Aead(self.key).decrypt(body, header, counter + bytes(20))
+        self.packets.append(RtpPacket(time.monotonic(), struct.unpack_from(">H", header, 2)[0], opus))
+
+    def pcm(self, packets: list[RtpPacket] | None = None) -> np.ndarray:
+        """Decode packets (all by default) to 48 kHz mono PCM. Returns: float64 array of shape (N,)."""
+        chosen = self.packets if packets is None else packets
+        return decode([packet.opus for packet in chosen])
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        """One voice websocket: Hello, then Ready / Session Description in reply to the bot."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.connections += 1
+        if self.close_codes:
+            await ws.close(code=self.close_codes.pop(0))
+            return ws
+        await ws.send_json({"op": 8, "d": {"heartbeat_interval": 5000}})
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            payload = message.json()
+            op, data = payload["op"], payload["d"]
+            if op == 0:
+                ready = {"ssrc": self.ssrc, "ip": "127.0.0.1", "port": self.port, "modes": [MODE]}
+                await ws.send_json({"op": 2, "d": ready})
+            elif op == 1:
+                self.key = os.urandom(32)
+                description = {
+                    "mode": data["data"]["mode"],
+                    "secret_key": list(self.key),
+                    "dave_protocol_version": 0,
+                }
+                await ws.send_json({"op": 4, "d": description})
+            elif op == 3:
+                await ws.send_json({"op": 6, "d": {"t": data["t"]}})
+            elif op == 7:
+                await ws.send_json({"op": 9, "d": None})
+        return ws
