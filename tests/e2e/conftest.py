@@ -9,6 +9,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -33,6 +34,16 @@ class BotProcess:
     def log_text(self) -> str:
         """Everything the bot logged so far."""
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    async def wait_for_log(self, line: str, timeout: float) -> None:
+        """Wait until the bot has logged ``line`` (a substring)."""
+        deadline = time.monotonic() + timeout
+        while line not in self.log_text():
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"the bot did not log {line!r} in {timeout} s:\n{self.log_text()[-3000:]}"
+                )
+            await asyncio.sleep(0.05)
 
     async def stop(self) -> int:
         """SIGTERM, as a service manager would; returns the exit code."""
@@ -74,7 +85,7 @@ async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
             "VOICEBOT_TORCH_THREADS": "1",
             "VOICEBOT_COMPILE": "false",
             "VOICEBOT_DEVICE": "cpu",
-            "VOICEBOT_LOG_LEVEL": "DEBUG",
+            "VOICEBOT_LOG_LEVEL": "INFO",
             "PYTHONPATH": str(ROOT),
         }
     )
@@ -93,5 +104,6 @@ async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
         connected.cancel()
         await running.stop()
         pytest.fail(f"the bot did not log in to the fake Discord:\n{running.log_text()[-3000:]}")
+    await running.wait_for_log("logged in as", STARTUP_TIMEOUT)  # on_ready waits ~2 s for more guilds
     yield running
     await running.stop()

@@ -180,6 +180,7 @@ class FakeDiscord:
                 "entitlements": [],
                 "authorizing_integration_owners": {"0": str(GUILD_ID)},
                 "context": 0,
+                "attachment_size_limit": 10 * 1024 * 1024,
                 "data": {
                     "id": str(next(self._ids)),
                     "name": parts[0],
