@@ -373,6 +373,8 @@ class FakeDiscord:
             await self._send(gateway, {"op": 0, "t": "RESUMED", "d": {}})
         elif op == 4:
             channel = data["channel_id"] and int(data["channel_id"])
+            if channel is None and self.voice_channel_of.get(BOT.id) is None:
+                return  # Discord says nothing when a bot that is not in voice leaves again
             self.voice_channel_of[BOT.id] = channel
             await self._send(
                 gateway, {"op": 0, "t": "VOICE_STATE_UPDATE", "d": self._voice_state(BOT, channel)}
