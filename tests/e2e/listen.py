@@ -13,7 +13,9 @@ from voicebot.audio.resample import StreamResampler
 from voicebot.text import normalize
 from voicebot.voices import OpenJTalkVoice
 
-__all__ = ["expected_audio", "utterances"]
+__all__ = ["SILENCE", "expected_audio", "locate", "utterances"]
+
+SILENCE = b"\xf8\xff\xfe"  # the Opus frame discord.py sends after each utterance
 
 
 async def utterances(
@@ -61,3 +63,18 @@ def expected_audio(raw: str) -> np.ndarray:
     ]
     pieces.append(resampler.flush())
     return np.concatenate(pieces).astype(np.float64)
+
+
+def locate(reference: np.ndarray, audio: np.ndarray, start: int = 0) -> tuple[int, float]:
+    """Where ``reference`` best matches ``audio`` at or after sample ``start``, and how well.
+
+    Returns:
+        (sample index in ``audio``, SNR in dB of the match there).
+    """
+    tail = audio[start:]
+    size = 1 << int(np.ceil(np.log2(len(tail) + len(reference))))
+    corr = np.fft.irfft(np.fft.rfft(tail, size) * np.conj(np.fft.rfft(reference, size)), size)
+    lag = int(np.argmax(corr[: max(1, len(tail) - len(reference) // 2)]))
+    part = tail[lag : lag + len(reference)]
+    ref = reference[: len(part)]
+    return start + lag, float(10 * np.log10(np.sum(ref**2) / np.sum((part - ref) ** 2)))
