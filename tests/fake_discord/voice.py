@@ -70,6 +70,7 @@ class VoiceServer:
         self.close_codes: list[int] = []
         self.connections = 0
         self.port = 0
+        self._ws: web.WebSocketResponse | None = None
         self._udp: asyncio.DatagramTransport | None = None
 
     async def start(self) -> None:
@@ -96,11 +97,17 @@ class VoiceServer:
         chosen = self.packets if packets is None else packets
         return decode([packet.opus for packet in chosen])
 
+    async def drop(self, code: int) -> None:
+        """Close the bot's current voice websocket with ``code``."""
+        assert self._ws is not None, "the bot has no voice connection"
+        await self._ws.close(code=code)
+
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         """One voice websocket: Hello, then Ready / Session Description in reply to the bot."""
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.connections += 1
+        self._ws = ws
         if self.close_codes:
             await ws.close(code=self.close_codes.pop(0))
             return ws
