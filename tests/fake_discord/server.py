@@ -23,7 +23,8 @@ GUILD_ID = 900_000_000_000_000_001
 TEXT_CHANNEL_ID = 900_000_000_000_000_002
 VOICE_CHANNEL_ID = 900_000_000_000_000_003
 APPLICATION_ID = 900_000_000_000_000_010
-_PERMISSIONS = str((1 << 41) - 1 & ~(1 << 3))  # everything but Administrator
+OWNER_ID = 900_000_000_000_000_099
+_PERMISSIONS = str((1 << 41) - 1 & ~(1 << 3 | 1 << 5))  # all but Administrator and Manage Server
 _TIMESTAMP = "2026-01-01T00:00:00+00:00"
 
 
@@ -34,6 +35,7 @@ class User:
     id: int
     name: str
     bot: bool = False
+    roles: tuple[int, ...] = ()
 
     def payload(self) -> dict[str, Any]:
         """The user object as the API sends it."""
@@ -50,6 +52,9 @@ class User:
 BOT = User(APPLICATION_ID, "voicebot", bot=True)
 ALICE = User(900_000_000_000_000_021, "alice")
 BOB = User(900_000_000_000_000_022, "bob")
+ADMIN_ROLE_ID = 900_000_000_000_000_030
+ADMIN_ROLE_NAME = "読み上げ管理"
+CAROL = User(900_000_000_000_000_023, "carol", roles=(ADMIN_ROLE_ID,))
 
 
 @dataclass
@@ -79,6 +84,7 @@ class FakeDiscord:
         self.tls = tls
         self.voice = VoiceServer()
         self.calls: list[RestCall] = []
+        self.files: dict[str, bytes] = {}  # attachment id -> content
         self.identifies = 0
         self.resumes = 0
         self.voice_channel_of: dict[int, int | None] = {ALICE.id: VOICE_CHANNEL_ID, BOB.id: VOICE_CHANNEL_ID}
@@ -95,6 +101,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway_ws)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        app.router.add_get("/attachments/{key}/{filename}", self._attachment)
         voice_app = web.Application()
         voice_app.router.add_get("/", self.voice.handle)
         self.port = await self._serve(app, None)
@@ -147,12 +154,39 @@ class FakeDiscord:
         assert self._gateway is not None, "the bot is not connected"
         await self._send(self._gateway, {"op": 0, "t": event, "d": data})
 
-    async def run_command(self, user: User, name: str, options: dict[str, Any] | None = None) -> str:
-        """Send an INTERACTION_CREATE for ``/name`` from ``user``; returns the interaction token."""
+    async def run_command(
+        self,
+        user: User,
+        name: str,
+        options: dict[str, Any] | None = None,
+        files: dict[str, tuple[str, bytes]] | None = None,
+    ) -> str:
+        """Send an INTERACTION_CREATE for ``/name`` from ``user``; returns the interaction token.
+
+        Args:
+            options: string and number options by name.
+            files: attachment options by name, as (file name, content); the bot downloads them from the fake.
+        """
         token = f"token-{next(self._ids)}"
         parts = name.split()
+        attachments = {}
+        for option, (filename, content) in (files or {}).items():
+            key = str(next(self._ids))
+            self.files[key] = content
+            attachments[key] = {
+                "id": key,
+                "filename": filename,
+                "size": len(content),
+                "url": f"http://127.0.0.1:{self.port}/attachments/{key}/{filename}",
+                "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{key}/{filename}",
+            }
+            options = {**(options or {}), option: key}
         command_options = [
-            {"name": key, "type": 3 if isinstance(value, str) else 10, "value": value}
+            {
+                "name": key,
+                "type": 11 if value in attachments else 3 if isinstance(value, str) else 10,
+                "value": value,
+            }
             for key, value in (options or {}).items()
         ]
         for sub in reversed(parts[1:]):
@@ -187,6 +221,7 @@ class FakeDiscord:
                     "type": 1,
                     "options": command_options,
                     "guild_id": str(GUILD_ID),
+                    "resolved": {"attachments": attachments},
                 },
             },
         )
@@ -213,7 +248,7 @@ class FakeDiscord:
     def _member(self, user: User) -> dict[str, Any]:
         return {
             "user": user.payload(),
-            "roles": [],
+            "roles": [str(role) for role in user.roles],
             "joined_at": _TIMESTAMP,
             "deaf": False,
             "mute": False,
@@ -255,12 +290,25 @@ class FakeDiscord:
             "request_to_speak_timestamp": None,
         }
 
+    def _role(self, role_id: int, name: str, position: int) -> dict[str, Any]:
+        return {
+            "id": str(role_id),
+            "name": name,
+            "permissions": _PERMISSIONS,
+            "position": position,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+
     def _guild(self) -> dict[str, Any]:
-        users = [BOT, ALICE, BOB]
+        users = [BOT, ALICE, BOB, CAROL]
         return {
             "id": str(GUILD_ID),
             "name": "fake guild",
-            "owner_id": str(ALICE.id),
+            "owner_id": str(OWNER_ID),  # nobody in the tests: owners may do anything
             "icon": None,
             "unavailable": False,
             "large": False,
@@ -281,19 +329,7 @@ class FakeDiscord:
             "guild_scheduled_events": [],
             "presences": [],
             "joined_at": _TIMESTAMP,
-            "roles": [
-                {
-                    "id": str(GUILD_ID),
-                    "name": "@everyone",
-                    "permissions": _PERMISSIONS,
-                    "position": 0,
-                    "color": 0,
-                    "hoist": False,
-                    "managed": False,
-                    "mentionable": False,
-                    "flags": 0,
-                }
-            ],
+            "roles": [self._role(GUILD_ID, "@everyone", 0), self._role(ADMIN_ROLE_ID, ADMIN_ROLE_NAME, 1)],
             "channels": [
                 {
                     "id": str(TEXT_CHANNEL_ID),
@@ -394,6 +430,9 @@ class FakeDiscord:
                 )
 
     # --- REST ---------------------------------------------------------------------------
+    async def _attachment(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.files[request.match_info["key"]])
+
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         body = (
