@@ -205,6 +205,8 @@ class FakeVoiceClient:
     def stop(self) -> None:
         self._stop.set()
 
+    recovering = False
+
     def is_connected(self) -> bool:
         return not self.disconnected
 

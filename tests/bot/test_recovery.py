@@ -134,3 +134,19 @@ def test_backoff_delay_is_capped() -> None:
     assert delays[:5] == [1.0, 2.0, 4.0, 8.0, 16.0]
     assert max(delays) == 30.0
     assert recovery.on_close(4014).action is Action.WAIT_FOR_SERVER
+
+
+async def test_driver_reports_recovering_only_while_it_recovers() -> None:
+    seen: list[bool] = []
+    link = FakeLink()
+    driver, _, _ = _driver(link)
+
+    async def reconnect() -> bool:
+        seen.append(driver.recovering)
+        return True
+
+    link.reconnect = reconnect  # type: ignore[method-assign]
+    assert not driver.recovering
+    assert await driver.handle_close(4006)
+    assert seen == [True]
+    assert not driver.recovering

@@ -186,3 +186,18 @@ async def test_leaves_when_no_humans_are_left(engine: Engine) -> None:
     assert session.closed and manager.get(guild.id) is None
     assert session.voice.disconnected  # type: ignore[attr-defined]
     await manager.close()
+
+
+async def test_own_leave_during_a_voice_reconnect_keeps_the_session(engine: Engine) -> None:
+    manager = SessionManager(engine, max_queue=3, idle_timeout=60.0, connector=fake_connector)
+    guild = FakeGuild()
+    channel = FakeVoiceChannel(guild)
+    FakeMember(guild, "ひと").join(channel)
+    session = await manager.join(channel)  # type: ignore[arg-type]
+    session.voice.recovering = True  # type: ignore[misc]
+    await manager.on_voice_state_update(guild.me)  # type: ignore[arg-type]
+    assert not session.closed
+    session.voice.recovering = False  # type: ignore[misc]
+    await manager.on_voice_state_update(guild.me)  # type: ignore[arg-type]
+    assert session.closed
+    await manager.close()

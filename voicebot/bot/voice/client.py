@@ -22,12 +22,53 @@ __all__ = ["ManagedVoiceClient"]
 _log = logging.getLogger(__name__)
 
 
+class _ConnectionLink:
+    """The :class:`~voicebot.bot.voice.recovery.VoiceLink` actions on one connection state.
+
+    A separate object on purpose: discord.py's connection state already has an attribute
+    named ``reconnect`` (a bool), which a method of that name would be shadowed by.
+    """
+
+    def __init__(self, state: VoiceConnectionState) -> None:
+        self.state = state
+
+    async def wait_for_server(self) -> bool:
+        return await self.state._potential_reconnect()
+
+    async def resume(self) -> bool:
+        return await self._fresh_connect(resume=True)
+
+    async def reconnect(self) -> bool:
+        await self.state.disconnect(cleanup=False)
+        return await self._fresh_connect(resume=False)
+
+    async def close(self) -> None:
+        if self.state.state is not ConnectionFlowState.disconnected:
+            await self.state.disconnect()
+
+    async def _fresh_connect(self, *, resume: bool) -> bool:
+        state = self.state
+        voice_state = state.self_voice_state
+        try:
+            await state._connect(
+                reconnect=True,
+                timeout=state.timeout,
+                self_deaf=voice_state.self_deaf if voice_state else state.self_deaf,
+                self_mute=voice_state.self_mute if voice_state else state.self_mute,
+                resume=resume,
+            )
+        except (TimeoutError, ConnectionClosed, OSError) as exc:
+            _log.info("voice %s failed: %r", "resume" if resume else "reconnect", exc)
+            return False
+        return True
+
+
 class _ManagedConnectionState(VoiceConnectionState):
     """A connection state whose websocket poller follows :class:`VoiceRecovery`."""
 
     def __init__(self, voice_client: ManagedVoiceClient, on_give_up: Callable[[Decision], None]) -> None:
         super().__init__(voice_client)
-        self.driver = RecoveryDriver(self, VoiceRecovery(), on_give_up=on_give_up)
+        self.driver = RecoveryDriver(_ConnectionLink(self), VoiceRecovery(), on_give_up=on_give_up)
 
     async def _poll_voice_ws(self, reconnect: bool) -> None:
         while True:
@@ -41,36 +82,6 @@ class _ManagedConnectionState(VoiceConnectionState):
                     return
                 if not await self.driver.handle_close(code):
                     return
-
-    # --- VoiceLink ----------------------------------------------------------------------
-    async def wait_for_server(self) -> bool:
-        return await self._potential_reconnect()
-
-    async def resume(self) -> bool:
-        return await self._fresh_connect(resume=True)
-
-    async def reconnect(self) -> bool:
-        await self.disconnect(cleanup=False)
-        return await self._fresh_connect(resume=False)
-
-    async def close(self) -> None:
-        if self.state is not ConnectionFlowState.disconnected:
-            await self.disconnect()
-
-    async def _fresh_connect(self, *, resume: bool) -> bool:
-        voice_state = self.self_voice_state
-        try:
-            await self._connect(
-                reconnect=True,
-                timeout=self.timeout,
-                self_deaf=voice_state.self_deaf if voice_state else self.self_deaf,
-                self_mute=voice_state.self_mute if voice_state else self.self_mute,
-                resume=resume,
-            )
-        except (TimeoutError, ConnectionClosed, OSError) as exc:
-            _log.info("voice %s failed: %r", "resume" if resume else "reconnect", exc)
-            return False
-        return True
 
 
 class ManagedVoiceClient(discord.VoiceClient):
@@ -90,6 +101,16 @@ class ManagedVoiceClient(discord.VoiceClient):
     ) -> None:
         self._on_give_up = on_give_up or (lambda decision: None)
         super().__init__(client, channel)
+
+    @property
+    def recovering(self) -> bool:
+        """Whether the connection is being resumed or re-established after a voice error.
+
+        A reconnect leaves and rejoins the channel, so the bot's own "left voice" update
+        during it is part of the recovery, not a disconnection.
+        """
+        state = self._connection
+        return isinstance(state, _ManagedConnectionState) and state.driver.recovering
 
     def create_connection_state(self) -> VoiceConnectionState:
         """discord.py's factory hook: our connection state instead of the default."""

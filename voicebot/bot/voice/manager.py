@@ -130,6 +130,8 @@ class SessionManager:
             return
         channel = session.voice.channel
         if member.id == member.guild.me.id and (member.voice is None or member.voice.channel is None):
+            if session.voice.recovering:
+                return
             _log.info("guild %s: bot was disconnected from voice", member.guild.id)
             await session.close()
         elif channel is not None and not has_humans(channel):

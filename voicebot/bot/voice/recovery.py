@@ -150,6 +150,7 @@ class RecoveryDriver:
         self.recovery = recovery
         self.on_give_up = on_give_up
         self.sleep = sleep
+        self.recovering = False
 
     async def handle_close(self, code: int | None) -> bool:
         """React to a close ``code``.
@@ -157,7 +158,13 @@ class RecoveryDriver:
         Returns:
             ``True`` when the connection works again, ``False`` when it is closed for good.
         """
-        decision = self.recovery.on_close(code)
+        self.recovering = True
+        try:
+            return await self._recover(self.recovery.on_close(code))
+        finally:
+            self.recovering = False
+
+    async def _recover(self, decision: Decision) -> bool:
         while True:
             _log.info("voice connection: %s -> %s", decision.reason, decision.action.value)
             if decision.action is Action.CLOSED:

@@ -56,6 +56,10 @@ class VoicePlayer(Protocol):
     def is_connected(self) -> bool:
         """Whether the voice connection is up."""
 
+    @property
+    def recovering(self) -> bool:
+        """Whether the connection is being re-established after a voice error."""
+
     async def disconnect(self, *, force: bool = False) -> None:
         """Leave the voice channel."""
 
