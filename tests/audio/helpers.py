@@ -25,7 +25,8 @@ def decode(packets: list[bytes]) -> np.ndarray:
     pieces = []
     for packet in packets:
         for frame in decoder.decode(av.Packet(packet)):
-            pcm = frame.to_ndarray().reshape(-1, 2)[:, 0]
+            pcm = frame.to_ndarray()
+            pcm = pcm[0] if frame.format.is_planar else pcm.reshape(-1, 2)[:, 0]
             pieces.append(pcm.astype(np.float64) / (32768.0 if pcm.dtype == np.int16 else 1.0))
     return np.concatenate(pieces)
 

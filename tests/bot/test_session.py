@@ -8,11 +8,11 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import av
 import numpy as np
 import pytest
 from discord.opus import OPUS_SILENCE
 
+from tests.audio.helpers import decode
 from tests.bot.fakes import FakeGuild, FakeMember, FakeVoiceChannel, FakeVoiceClient
 from tests.bot.helpers import fake_connector
 from voicebot.audio import LoudnessNormalizer
@@ -56,19 +56,6 @@ class _RecordedStream:
             self._kept.append(chunk)
             self._times.append(time.monotonic())
             yield chunk
-
-
-def decode(packets: list[bytes]) -> np.ndarray:
-    """Opus packets -> 48 kHz mono float (left channel)."""
-    codec = av.CodecContext.create("libopus", "r")
-    codec.sample_rate = 48_000
-    codec.layout = "stereo"
-    out = []
-    for data in packets:
-        for frame in codec.decode(av.Packet(data)):
-            pcm = frame.to_ndarray()
-            out.append(pcm[0] if frame.format.is_planar else pcm.reshape(-1, 2)[:, 0])
-    return np.concatenate(out).astype(np.float64)
 
 
 def snr_db(reference: np.ndarray, decoded: np.ndarray) -> float:
