@@ -83,7 +83,7 @@ def test_copied_env_example_loads(tmp_path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.chdir(tmp_path)
     settings = load_settings()
     assert settings.workers >= 1
-    assert settings.threads_per_worker >= 1
+    assert settings.threads_per_worker() >= 1
     assert settings.token is None
 
 

@@ -79,10 +79,10 @@ class Settings(BaseSettings):
     rate_limit_seconds: float = Field(default=10.0, gt=0)
     dictionary_max_entries: int = Field(default=500, ge=1, le=100_000)
 
-    @property
-    def threads_per_worker(self) -> int:
-        """torch threads each worker uses: the setting, or the cores divided among the workers."""
-        return self.torch_threads or max(1, (os.cpu_count() or 1) // self.workers)
+    def threads_per_worker(self, workers: int | None = None) -> int:
+        """torch threads per worker: the setting, or the cores divided among ``workers``
+        (default: the ``workers`` setting)."""
+        return self.torch_threads or max(1, (os.cpu_count() or 1) // (workers or self.workers))
 
     @property
     def token(self) -> str | None:

@@ -61,7 +61,7 @@ def check_torch(settings: Settings) -> list[Check]:
     import torch
 
     cuda = torch.cuda.is_available()
-    threads = settings.threads_per_worker
+    threads = settings.threads_per_worker()
     detail = f"device={settings.device} cuda={'yes: ' + torch.cuda.get_device_name(0) if cuda else 'no'}"
     checks = [Check("torch device", True, detail), Check("torch threads", True, f"{threads} per worker")]
     if settings.device == "cuda" and not cuda:

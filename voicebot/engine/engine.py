@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Coroutine, Hashable
 from dataclasses import dataclass
@@ -154,7 +153,7 @@ class Engine:
             with contextlib.suppress(VoiceRejected):  # logged; the file stays inactive
                 self._registry.commit(await self._registry.prepare(name, path))
             self._watcher.mark_known(name, path)
-        count = 1 if self._device == "cuda" else self.settings.workers
+        count = self._worker_count()
         self._workers = [self._new_worker(index) for index in range(count)]
         await asyncio.gather(*(self._start_worker(worker) for worker in self._workers))
         self._accepting = True
@@ -322,15 +321,16 @@ class Engine:
 
     # --- workers --------------------------------------------------------------------------
 
+    def _worker_count(self) -> int:
+        """One GPU worker (it batches), or the configured number of CPU workers."""
+        return 1 if self._device == "cuda" else self.settings.workers
+
     def _new_worker(self, index: int, restarts: int = 0, crash_streak: int = 0) -> WorkerHandle:
-        cuda = self._device == "cuda"
         batching = self._device == "cuda" or self.tuning.batch_on_cpu
         config = WorkerConfig(
             index=index,
             device=self._device,
-            torch_threads=(self.settings.torch_threads or os.cpu_count() or 1)
-            if cuda
-            else self.settings.threads_per_worker,
+            torch_threads=self.settings.threads_per_worker(self._worker_count()),
             compile=self.settings.compile,
             compile_cache_dir=self.settings.data_dir / "torch-compile",
             voices=self._registry.specs(),
