@@ -18,6 +18,12 @@ class Gaussian(NamedTuple):
     mean: Tensor
     log_std: Tensor
 
+    @classmethod
+    def from_stats(cls, stats: Tensor, mask: Tensor) -> Gaussian:
+        """Split masked stats (B, 2Z, T) into mean and log std, the log std clamped for stability."""
+        mean, log_std = (stats * mask).chunk(2, dim=1)
+        return cls(mean, log_std.clamp(-7.0, 3.0))
+
     def sample(self, noise: Tensor) -> Tensor:
         """``mean + noise * std``. Args: noise (B, Z, T), already scaled. Returns: (B, Z, T)."""
         return self.mean + noise * self.log_std.exp()
@@ -50,7 +56,6 @@ class GaussianNet(nn.Module):
         speaker_channels: int,
     ) -> None:
         super().__init__()
-        self.latent = latent
         self.net = ConvNeXtStack(
             in_channels, channels, 3 * channels, layers, kernel_size, 0.0, speaker_channels
         )
@@ -59,8 +64,7 @@ class GaussianNet(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor, speaker: Tensor) -> Gaussian:
         """Args: x (B, C_in, T), mask (B, 1, T), speaker (B, S). Returns: :class:`Gaussian`, (B, Z, T)."""
-        mean, log_std = (self.out(self.net(x, mask, speaker)) * mask).split(self.latent, dim=1)
-        return Gaussian(mean, log_std.clamp(-7.0, 3.0))
+        return Gaussian.from_stats(self.out(self.net(x, mask, speaker)), mask)
 
 
 class PosteriorEncoder(nn.Module):
@@ -81,7 +85,6 @@ class PosteriorEncoder(nn.Module):
         )
         self.q1 = nn.Conv1d(channels, 2 * latent, 1)
         self.q2 = GaussianNet(channels + latent, channels, latent, 1, kernel_size, speaker_channels)
-        self.latent = latent
 
     def forward(
         self, spec: Tensor, mask: Tensor, speaker: Tensor
@@ -91,9 +94,8 @@ class PosteriorEncoder(nn.Module):
         Returns: q1, q2 (:class:`Gaussian`, (B, Z, T) each) and samples z1, z2 (B, Z, T).
         """
         h = self.encoder(torch.log(spec.clamp_min(1e-5)), mask, speaker)
-        mean, log_std = (self.q1(h) * mask).split(self.latent, dim=1)
-        q1 = Gaussian(mean, log_std.clamp(-7.0, 3.0))
-        z1 = q1.sample(torch.randn_like(mean)) * mask
+        q1 = Gaussian.from_stats(self.q1(h), mask)
+        z1 = q1.sample(torch.randn_like(q1.mean)) * mask
         q2 = self.q2(torch.cat([h, z1], dim=1), mask, speaker)
         z2 = q2.sample(torch.randn_like(z1)) * mask
         return q1, q2, z1, z2
