@@ -115,3 +115,21 @@ def test_cli_errors_are_readable(
     code = main(["train", "--data", str(tiny_data), "--run", str(trained_run), "--config", str(other), "-q"])
     assert code == 2
     assert "was started with another [model]" in capsys.readouterr().err
+
+
+def test_mel_only_warm_up_leaves_the_discriminators_untrained_until_its_end(
+    tmp_path: Path, tiny_data: Path, tiny_config_path: Path
+) -> None:
+    config = tmp_path / "warm.toml"
+    text = tiny_config_path.read_text(encoding="utf-8")
+    config.write_text(text.replace("[train]\n", "[train]\nadversarial_start = 10\n"), encoding="utf-8")
+    run = tmp_path / "run"
+    initial = train(_options(tiny_data, run, config, steps=10))
+    warm = load_checkpoint(initial.checkpoint)  # type: ignore[arg-type]
+    assert warm["optim_d"]["state"] == {}  # the discriminators never stepped
+
+    train(_options(tiny_data, run, config, steps=15))
+    events = EventAccumulator(str(run / "logs"))
+    events.Reload()
+    assert [event.step for event in events.Scalars("loss/d")] == [15]
+    assert [event.step for event in events.Scalars("loss/mel")][0] == 5  # logged during the warm-up

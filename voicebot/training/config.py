@@ -59,6 +59,12 @@ class TrainConfig(BaseModel):
     mel_weight: float = Field(45.0, ge=0, description="Weight of the mel-spectrogram L1 loss.")
     feature_weight: float = Field(2.0, ge=0, description="Weight of the discriminator feature-matching loss.")
     adversarial_weight: float = Field(1.0, ge=0, description="Weight of the generator's LSGAN loss.")
+    adversarial_start: int = Field(
+        0,
+        ge=0,
+        description="Steps of mel-only warm-up before the discriminators train and the adversarial and "
+        "feature losses count (a warm-up step costs a third of a full one on CPU; 0: from the start).",
+    )
     model_loss_weights: dict[str, float] = Field(
         default_factory=dict,
         description="Weights of the model's own losses (TrainOutput.losses) by name; unlisted ones weigh 1.",

@@ -50,13 +50,44 @@ def weighted_model_loss(losses: dict[str, Tensor], weights: dict[str, float]) ->
     return torch.stack([value.float() * weights.get(name, 1.0) for name, value in losses.items()]).sum()
 
 
+def _discriminator_step(
+    state: TrainState, real: Tensor, fake: Tensor, autocast: AbstractContextManager[object]
+) -> dict[str, float]:
+    """Update the discriminators on real and (detached) generated segments."""
+    with autocast:
+        (real_d, _), (fake_d, _) = _split(
+            state.discriminator(torch.cat([real, fake.detach()])), real.shape[0]
+        )
+    loss_d = discriminator_loss(real_d, fake_d)
+    state.optim_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    norm_d = torch.nn.utils.clip_grad_norm_(state.discriminator.parameters(), state.config.train.grad_clip)
+    state.optim_d.step()
+    return {"loss/d": loss_d.item(), "grad_norm/discriminator": norm_d.item()}
+
+
+def _adversarial_losses(
+    state: TrainState, real: Tensor, fake: Tensor, autocast: AbstractContextManager[object]
+) -> tuple[Tensor, Tensor]:
+    """The generator's LSGAN and feature-matching losses against the discriminators."""
+    with autocast:
+        (_, real_maps), (fake_d, fake_maps) = _split(
+            state.discriminator(torch.cat([real, fake])), real.shape[0]
+        )
+    return generator_loss(fake_d), feature_matching_loss(real_maps, fake_maps)
+
+
 def train_step(
     state: TrainState,
     batch: Batch,
     features: SpectrogramFeatures,
     autocast: AbstractContextManager[object],
 ) -> dict[str, float]:
-    """Update discriminator then generator on ``batch``; returns scalars for logging."""
+    """Update discriminator then generator on ``batch``; returns scalars for logging.
+
+    During the first ``train.adversarial_start`` steps only the generator trains, on the mel
+    and model losses (the discriminators are not run at all).
+    """
     cfg: TrainConfig = state.config.train
     hop = state.config.model.hop_length
     with autocast:
@@ -71,28 +102,16 @@ def train_step(
         )
     fake = out.audio_hat.float()
     real = slice_segments(batch.audio, out.slice_starts, fake.shape[-1], hop)
-    size = real.shape[0]
+    adversarial = state.step >= cfg.adversarial_start
 
-    with autocast:
-        (real_d, _), (fake_d, _) = _split(state.discriminator(torch.cat([real, fake.detach()])), size)
-    loss_d = discriminator_loss(real_d, fake_d)
-    state.optim_d.zero_grad(set_to_none=True)
-    loss_d.backward()
-    norm_d = torch.nn.utils.clip_grad_norm_(state.discriminator.parameters(), cfg.grad_clip)
-    state.optim_d.step()
-
-    with autocast:
-        (_, real_maps), (fake_d, fake_maps) = _split(state.discriminator(torch.cat([real, fake])), size)
-    loss_adv = generator_loss(fake_d)
-    loss_fm = feature_matching_loss(real_maps, fake_maps)
+    scalars = _discriminator_step(state, real, fake, autocast) if adversarial else {}
     loss_mel = mel_loss(features(fake.squeeze(1))[1], features(real.squeeze(1))[1])
     loss_model = weighted_model_loss(out.losses, cfg.model_loss_weights)
-    loss_g = (
-        cfg.adversarial_weight * loss_adv
-        + cfg.feature_weight * loss_fm
-        + cfg.mel_weight * loss_mel
-        + loss_model
-    )
+    loss_g = cfg.mel_weight * loss_mel + loss_model
+    if adversarial:
+        loss_adv, loss_fm = _adversarial_losses(state, real, fake, autocast)
+        loss_g = loss_g + cfg.adversarial_weight * loss_adv + cfg.feature_weight * loss_fm
+        scalars.update({"loss/adversarial": loss_adv.item(), "loss/feature_matching": loss_fm.item()})
     if not torch.isfinite(loss_g):
         raise TrainingError(
             f"generator loss is {loss_g.item()} at step {state.step}: lower train.learning_rate and "
@@ -103,17 +122,12 @@ def train_step(
     norm_g = torch.nn.utils.clip_grad_norm_(state.model.parameters(), cfg.grad_clip)
     state.optim_g.step()
     state.sched_g.step()
-    state.sched_d.step()
+    if adversarial:  # the discriminators' learning rate starts decaying when they start training
+        state.sched_d.step()
     state.step += 1
 
-    scalars = {
-        "loss/g_total": loss_g.item(),
-        "loss/d": loss_d.item(),
-        "loss/adversarial": loss_adv.item(),
-        "loss/feature_matching": loss_fm.item(),
-        "loss/mel": loss_mel.item(),
-        "grad_norm/generator": norm_g.item(),
-        "grad_norm/discriminator": norm_d.item(),
-    }
+    scalars.update(
+        {"loss/g_total": loss_g.item(), "loss/mel": loss_mel.item(), "grad_norm/generator": norm_g.item()}
+    )
     scalars.update({f"loss/model_{name}": value.item() for name, value in out.losses.items()})
     return scalars
