@@ -59,7 +59,7 @@ def test_aligner_boundaries_are_monotonic_and_cover_all_frames() -> None:
     text_lengths, text_mask = _masks()
     frame_lengths = torch.tensor([40, 23])
     frame_mask = sequence_mask(frame_lengths, 40)
-    bounds = aligner(torch.randn(2, 32, 9), text_mask, torch.randn(2, 20, 40), frame_mask)
+    bounds, attention = aligner(torch.randn(2, 32, 9), text_mask, torch.randn(2, 20, 40), frame_mask)
     for item in range(2):
         n = int(text_lengths[item])
         a, b, e = (bound[item, :n] for bound in bounds)
@@ -69,6 +69,8 @@ def test_aligner_boundaries_are_monotonic_and_cover_all_frames() -> None:
         assert torch.allclose(b[:-1], a[1:])
         assert torch.all((e >= 0) & (e <= frame_lengths[item]))
         assert bounds.a[item, n:].abs().sum() == 0
+        rows = attention[item, : int(frame_lengths[item])]
+        assert torch.allclose(rows.sum(-1), torch.ones(rows.shape[0])) and rows[:, n:].sum() < 1e-6
     targets = alignment_targets(bounds)
     assert targets.shape == (2, 2, 9) and torch.all(targets >= 0)
 

@@ -34,7 +34,7 @@ def _assert_same_tensors(a: object, b: object, where: str = "") -> None:
 
 
 def test_thirty_steps_lower_the_loss_and_log_to_tensorboard(trained_run: Path) -> None:
-    events = EventAccumulator(str(trained_run / "logs"), size_guidance={"audio": 0})
+    events = EventAccumulator(str(trained_run / "logs"), size_guidance={"audio": 0, "images": 0})
     events.Reload()
     mel = [event.value for event in events.Scalars("loss/mel")]
     assert [event.step for event in events.Scalars("loss/mel")] == [5, 10, 15, 20, 25, 30]
@@ -43,6 +43,8 @@ def test_thirty_steps_lower_the_loss_and_log_to_tensorboard(trained_run: Path) -
     assert {"loss/d", "loss/g_total", "lr", "grad_norm/generator", "perf/steps_per_second", "val/mel"} <= tags
     assert {"loss/model_kl_z1", "loss/model_duration_mse"} <= tags
     assert "sample/0" in events.Tags()["audio"]
+    assert {"val/duration_ratio", "val/duration_spread"} <= tags
+    assert {"alignment/0", "alignment/1"} <= set(events.Tags()["images"])
     # keep_last = 2 of the checkpoints at steps 10, 20, 30; the resolved config is saved.
     assert [p.name for p in list_checkpoints(trained_run)] == ["step_000000020.pt", "step_000000030.pt"]
     assert (trained_run / "config.json").is_file()
@@ -132,4 +134,4 @@ def test_mel_only_warm_up_leaves_the_discriminators_untrained_until_its_end(
     events = EventAccumulator(str(run / "logs"))
     events.Reload()
     assert [event.step for event in events.Scalars("loss/d")] == [15]
-    assert [event.step for event in events.Scalars("loss/mel")][0] == 5  # logged during the warm-up
+    assert next(event.step for event in events.Scalars("loss/mel")) == 5  # logged during the warm-up

@@ -42,12 +42,12 @@ class DifferentiableAligner(nn.Module):
         self.key_proj = nn.Linear(channels, channels)
         self.sigma = sigma
 
-    def index_mapping(self, text_h: Tensor, text_mask: Tensor, mel: Tensor, frame_mask: Tensor) -> Tensor:
-        """Monotonic expected token index of every frame.
+    def attention(self, text_h: Tensor, text_mask: Tensor, mel: Tensor, frame_mask: Tensor) -> Tensor:
+        """Soft attention of every frame over the tokens.
 
         Args: text_h (B, C, T_text), text_mask (B, 1, T_text), mel (B, n_mels, T_frames),
             frame_mask (B, 1, T_frames).
-        Returns: Tensor of shape (B, T_frames), from 0 to ``text_length - 1``, float32.
+        Returns: Tensor of shape (B, T_frames, T_text), float32, each row summing to 1.
         """
         channels = text_h.size(1)
         queries = self.query_encoder(mel, frame_mask).transpose(1, 2)
@@ -55,8 +55,16 @@ class DifferentiableAligner(nn.Module):
         keys = self.key_proj(text_h.transpose(1, 2) + _sinusoid(text_h.size(2), channels, mel.device))
         scores = torch.bmm(queries, keys.transpose(1, 2)).float() / math.sqrt(channels)
         scores = scores.masked_fill(text_mask == 0, MASK_VALUE)
-        alpha = torch.softmax(scores, dim=-1)  # (B, T_frames, T_text)
-        token_index = torch.arange(text_h.size(2), device=mel.device, dtype=torch.float32)
+        return torch.softmax(scores, dim=-1)
+
+    def index_mapping(self, alpha: Tensor, text_mask: Tensor, frame_mask: Tensor) -> Tensor:
+        """Monotonic expected token index of every frame.
+
+        Args: alpha (B, T_frames, T_text) from :meth:`attention`, text_mask (B, 1, T_text),
+            frame_mask (B, 1, T_frames).
+        Returns: Tensor of shape (B, T_frames), from 0 to ``text_length - 1``, float32.
+        """
+        token_index = torch.arange(alpha.size(2), device=alpha.device, dtype=torch.float32)
         pi = (alpha * token_index).sum(-1)
         steps = torch.relu(pi[:, 1:] - pi[:, :-1]) * frame_mask[:, 0, 1:].float()
         cumulative = torch.nn.functional.pad(torch.cumsum(steps, dim=1), (1, 0))
@@ -64,10 +72,14 @@ class DifferentiableAligner(nn.Module):
         last_token = text_mask.sum(dim=(1, 2)).float()[:, None] - 1.0
         return cumulative / total * last_token
 
-    def forward(self, text_h: Tensor, text_mask: Tensor, mel: Tensor, frame_mask: Tensor) -> Boundaries:
+    def forward(
+        self, text_h: Tensor, text_mask: Tensor, mel: Tensor, frame_mask: Tensor
+    ) -> tuple[Boundaries, Tensor]:
         """Args: text_h (B, C, T_text), text_mask (B, 1, T_text), mel (B, n_mels, T_frames),
-        frame_mask (B, 1, T_frames). Returns: :class:`Boundaries`, each (B, T_text)."""
-        pi = self.index_mapping(text_h, text_mask, mel, frame_mask)
+        frame_mask (B, 1, T_frames). Returns: :class:`Boundaries`, each (B, T_text), and the
+        attention of :meth:`attention`, (B, T_frames, T_text)."""
+        alpha = self.attention(text_h, text_mask, mel, frame_mask)
+        pi = self.index_mapping(alpha, text_mask, frame_mask)
         frames = torch.arange(pi.size(1), device=pi.device, dtype=torch.float32)
         tokens = torch.arange(text_h.size(2), device=pi.device, dtype=torch.float32)
         valid_frames = frame_mask.float()  # (B, 1, T_frames)
@@ -85,4 +97,4 @@ class DifferentiableAligner(nn.Module):
         next_a = torch.cat([a[:, 1:], torch.zeros_like(a[:, :1])], dim=1)
         is_last = tokens[None, :] == (token_mask.sum(1, keepdim=True) - 1.0)
         b = torch.where(is_last, n_frames, next_a) * token_mask
-        return Boundaries(a, b, e)
+        return Boundaries(a, b, e), alpha

@@ -43,11 +43,15 @@ class TrainOutput:
             - ``aligned_mel``: L1 between the log-mel and a linear probe of the aligned text
               states, weight 1.0: a direct signal for the aligner and the text encoder while
               the latents carry little information (early training), as in EfficientTTS.
+        bounds: the aligner's token boundaries in frames (for diagnostics).
+        attention: (B, T_frames, T_text) the aligner's soft attention (for diagnostics).
     """
 
     audio_hat: Tensor
     slice_starts: Tensor
     losses: dict[str, Tensor]
+    bounds: Boundaries
+    attention: Tensor
 
 
 @dataclass(frozen=True)
@@ -337,7 +341,7 @@ class ET2Model(nn.Module):
         frame_mask = sequence_mask(spec_lengths, spec.size(-1))
         speaker = self.speaker_embedding(speakers)
         text_h = self.text_encoder(ids, text_mask)
-        bounds = self.aligner(text_h, text_mask, mel, frame_mask)
+        bounds, attention = self.aligner(text_h, text_mask, mel, frame_mask)
         positions = torch.arange(spec.size(-1), device=spec.device)
         synth = self.synthesizer
         aligned = synth.attention(text_h, text_mask, bounds, positions, frame_mask)
@@ -358,7 +362,7 @@ class ET2Model(nn.Module):
             "duration_kl": duration.kl,
             "aligned_mel": aligned_mel,
         }
-        return TrainOutput(audio_hat, starts, losses)
+        return TrainOutput(audio_hat, starts, losses, bounds, attention)
 
 
 def _random_segments(x: Tensor, lengths: Tensor, frames: int) -> tuple[Tensor, Tensor, Tensor]:

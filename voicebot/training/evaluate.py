@@ -1,4 +1,4 @@
-"""Validation: mel loss on held-out utterances and audio of fixed sentences for TensorBoard.
+"""Validation on held-out utterances for TensorBoard: mel loss, speaking rate, alignment, audio.
 
 Runs under a forked RNG seeded from the run's seed, so evaluating never changes what training
 does next (resume stays exact) and the samples of different steps are comparable.
@@ -6,6 +6,7 @@ does next (resume stays exact) and the samples of different steps are comparable
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import zip_longest
 
 import torch
@@ -18,7 +19,7 @@ from voicebot.training.manifest import Utterance
 from voicebot.training.state import TrainState
 from voicebot.training.step import slice_segments
 
-__all__ = ["evaluate", "pick_eval_utterances"]
+__all__ = ["Evaluation", "alignment_image", "evaluate", "pick_eval_utterances"]
 
 
 def pick_eval_utterances(utterances: list[Utterance], count: int) -> list[int]:
@@ -30,11 +31,43 @@ def pick_eval_utterances(utterances: list[Utterance], count: int) -> list[int]:
     return interleaved[:count]
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What :func:`evaluate` measures.
+
+    Attributes:
+        scalars: ``val/mel`` (teacher-forced mel L1); ``val/duration_ratio`` (synthesized length
+            over the real one: 1.0 is the teacher's speaking rate); ``val/duration_spread``
+            (coefficient of variation of the aligner's token durations: near 0 means the aligner
+            still spreads tokens uniformly, real speech is around 0.5 to 1).
+        clips: synthesized audio, one (S_i,) tensor per utterance.
+        alignments: the aligner's attention of each utterance, (T_text_i, T_frames_i).
+    """
+
+    scalars: dict[str, float]
+    clips: list[Tensor]
+    alignments: list[Tensor]
+
+
+def alignment_image(attention: Tensor) -> Tensor:
+    """An attention matrix (T_text, T_frames) as a (1, T_text, T_frames) image, first token on top.
+
+    Each column is scaled to its maximum so that weak alignments stay visible.
+    """
+    return (attention / attention.amax(dim=0, keepdim=True).clamp_min(1e-8)).unsqueeze(0)
+
+
+def _duration_spread(durations: Tensor, mask: Tensor) -> float:
+    """Mean over the batch of std / mean of the valid token durations (B, T)."""
+    count = mask.sum(1)
+    mean = (durations * mask).sum(1) / count
+    var = (((durations - mean[:, None]) ** 2) * mask).sum(1) / count
+    return (var.sqrt() / mean.clamp_min(1e-6)).mean().item()
+
+
 @torch.no_grad()
-def evaluate(
-    state: TrainState, batch: Batch, features: SpectrogramFeatures
-) -> tuple[dict[str, float], list[Tensor]]:
-    """Validation mel L1 (teacher-forced) and synthesized audio, one (S_i,) tensor per utterance."""
+def evaluate(state: TrainState, batch: Batch, features: SpectrogramFeatures) -> Evaluation:
+    """Validate the model on ``batch`` (see :class:`Evaluation`)."""
     model = state.model
     devices = [batch.ids.device] if batch.ids.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
@@ -58,5 +91,18 @@ def evaluate(
             audio, lengths = model.infer(batch.ids, batch.id_lengths, batch.speakers)
         finally:
             model.train()
+    token_mask = (
+        torch.arange(batch.ids.size(1), device=batch.ids.device)[None] < batch.id_lengths[:, None]
+    ).float()
+    frames = batch.spec_lengths.float()
+    scalars = {
+        "val/mel": loss.item(),
+        "val/duration_ratio": (lengths.float() / state.config.model.hop_length / frames).mean().item(),
+        "val/duration_spread": _duration_spread((out.bounds.b - out.bounds.a).float(), token_mask),
+    }
     clips = [audio[i, : int(lengths[i])].float().cpu() for i in range(audio.shape[0])]
-    return {"val/mel": loss.item()}, clips
+    alignments = [
+        out.attention[i, : int(batch.spec_lengths[i]), : int(batch.id_lengths[i])].T.float().cpu()
+        for i in range(audio.shape[0])
+    ]
+    return Evaluation(scalars, clips, alignments)

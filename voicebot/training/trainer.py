@@ -26,7 +26,7 @@ from voicebot.text import SYMBOL_TABLE_VERSION, SYMBOLS
 from voicebot.training.checkpoint import checkpoint_path, load_latest, prune, save_checkpoint
 from voicebot.training.dataset import Batch, SpeechDataset, collate
 from voicebot.training.errors import DataError, TrainingError
-from voicebot.training.evaluate import evaluate, pick_eval_utterances
+from voicebot.training.evaluate import alignment_image, evaluate, pick_eval_utterances
 from voicebot.training.finetune import init_from_voice
 from voicebot.training.manifest import DatasetInfo, read_info, read_manifest
 from voicebot.training.runfolder import resolve_config, save_config
@@ -206,11 +206,14 @@ class _Trainer:
     def _evaluate(self, writer: SummaryWriter) -> None:
         if self.eval_batch is None:
             return
-        scalars, clips = evaluate(self.state, self.eval_batch, self.features)
-        for name, value in scalars.items():
-            writer.add_scalar(name, value, self.state.step)
-        for i, clip in enumerate(clips):
-            writer.add_audio(f"sample/{i}", clip.clamp(-1, 1), self.state.step, self.config.model.sample_rate)
+        result = evaluate(self.state, self.eval_batch, self.features)
+        step = self.state.step
+        for name, value in result.scalars.items():
+            writer.add_scalar(name, value, step)
+        for i, clip in enumerate(result.clips):
+            writer.add_audio(f"sample/{i}", clip.clamp(-1, 1), step, self.config.model.sample_rate)
+        for i, attention in enumerate(result.alignments):
+            writer.add_image(f"alignment/{i}", alignment_image(attention), step)
 
     def _after_step(self, scalars: dict[str, float], writer: SummaryWriter, rate: _Rate) -> None:
         cfg, step = self.config.train, self.state.step
