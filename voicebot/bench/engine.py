@@ -21,7 +21,7 @@ from voicebot.cli.common import init
 from voicebot.config import Settings
 from voicebot.engine import Engine, EngineTuning, UnknownVoice, WorkerInfo
 
-__all__ = ["MESSAGE", "add_arguments", "run"]
+__all__ = ["MESSAGE", "run"]
 
 MESSAGE = "今日はいい天気なので、みんなで散歩に行く"
 """A 20-character chat message."""
@@ -37,24 +37,6 @@ class _Result:
     audio_seconds: float
     wall_seconds: float
     workers: list[WorkerInfo]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Concurrency levels, voice, request count, compile modes."""
-    parser.add_argument("--concurrency", default="1,4,16", help="comma-separated levels (default 1,4,16)")
-    parser.add_argument(
-        "--voice",
-        default=None,
-        help="voice name in the models folder or path to a .safetensors file "
-        "(default: the default voice, else a random-weight voice of the default config)",
-    )
-    parser.add_argument(
-        "--requests", type=int, default=32, help="requests per concurrency level (default 32)"
-    )
-    parser.add_argument(
-        "--compile", choices=("both", "on", "off"), default="both", help="torch.compile modes to measure"
-    )
-    parser.add_argument("--verbose", action="store_true", help="engine logs at DEBUG")
 
 
 def _voice_file(settings: Settings, choice: str | None, folder: Path) -> tuple[Path, str]:

@@ -15,7 +15,7 @@ import pyopenjtalk
 from voicebot.text import DictEntry, apply_dictionary, g2p, normalize, openjtalk_text
 from voicebot.text.phonemize import clear_cache
 
-__all__ = ["DICTIONARY", "MESSAGES", "add_arguments", "run"]
+__all__ = ["DICTIONARY", "MESSAGES", "run"]
 
 MESSAGES: tuple[str, ...] = (
     "今日の配信めっちゃ面白かったです！また明日も絶対に見に来ますね、次の企画も楽しみにしてます😂",
@@ -48,14 +48,6 @@ DICTIONARY: tuple[DictEntry, ...] = (
     *(DictEntry(f"word{i}", f"ワード{i}") for i in range(200)),
 )
 """A guild dictionary of realistic size (a few real entries plus filler)."""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--rounds`` (passes over the messages) and ``--show`` (print each reading)."""
-    parser.add_argument("--rounds", type=int, default=20, help="passes over the 20 messages (default 20)")
-    parser.add_argument(
-        "--show", action="store_true", help="print each message's normalized text and its kana reading"
-    )
 
 
 def _time_message(message: str) -> tuple[float, float, float, float]:

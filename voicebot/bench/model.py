@@ -19,7 +19,7 @@ import torch
 from voicebot.model import ET2Model, ModelConfig
 from voicebot.text import SYMBOLS, g2p, symbols_to_ids
 
-__all__ = ["SENTENCES", "add_arguments", "run"]
+__all__ = ["SENTENCES", "run"]
 
 SENTENCES: tuple[str, ...] = (
     "今日の配信はとても面白かったので、明日もまた必ず見に来ようと思います。",
@@ -34,17 +34,6 @@ SENTENCES: tuple[str, ...] = (
     "夕飯はラーメンにするか寿司にするか、みんなで相談して決めましょう。",
 )
 """Ten chat-like sentences of about 80 phonemes each."""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Preset, head, rounds, thread counts, and whether to also measure the compiled model."""
-    parser.add_argument("--preset", choices=("small", "large"), default="small", help="model preset")
-    parser.add_argument(
-        "--head", choices=("istft", "ms_istft"), default=None, help="waveform head (default: the preset's)"
-    )
-    parser.add_argument("--rounds", type=int, default=3, help="passes over the sentences (default 3)")
-    parser.add_argument("--threads", default="1,2", help="comma-separated torch thread counts (default 1,2)")
-    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements")
 
 
 def _build(args: argparse.Namespace) -> ET2Model:

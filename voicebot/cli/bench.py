@@ -3,22 +3,94 @@
 Run on a quiet machine: other processes on the same cores slow every figure.
 """
 
-# Each target lives in voicebot.bench.<target> with add_arguments(parser) and run(args) -> int.
+# Each target lives in voicebot.bench.<target> with run(args) -> int, imported only when that
+# target runs: the model and engine benches load torch, which building the parser must not.
 
 from __future__ import annotations
 
 import argparse
 import importlib
+from collections.abc import Callable
+from pathlib import Path
 
 from voicebot.cli.common import help_text
 
 __all__ = ["TARGETS", "register"]
 
-TARGETS = {
-    "frontend": "text frontend: normalize + G2P time per message",
-    "model": "voice model: parameters, RTF with 1 and 2 threads, compiled or not, first-chunk latency",
-    "engine": "engine: first-chunk latency p50/p95, RTF, throughput and memory at several concurrencies",
+
+def _frontend_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rounds", type=int, default=20, help="passes over the messages (default 20)")
+    parser.add_argument(
+        "--show", action="store_true", help="print each message's normalized text and its kana reading"
+    )
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", choices=("small", "large"), default="small", help="model preset")
+    parser.add_argument(
+        "--head", choices=("istft", "ms_istft"), default=None, help="waveform head (default: the preset's)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the sentences (default 3)")
+    parser.add_argument("--threads", default="1,2", help="comma-separated torch thread counts (default 1,2)")
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements")
+
+
+def _engine_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--concurrency", default="1,4,16", help="comma-separated levels (default 1,4,16)")
+    parser.add_argument(
+        "--voice",
+        default=None,
+        help="voice name in the models folder or path to a .safetensors file "
+        "(default: the default voice, else a random-weight voice of the default config)",
+    )
+    parser.add_argument(
+        "--requests", type=int, default=32, help="requests per concurrency level (default 32)"
+    )
+    parser.add_argument(
+        "--compile", choices=("both", "on", "off"), default="both", help="torch.compile modes to measure"
+    )
+    parser.add_argument("--verbose", action="store_true", help="engine logs at DEBUG")
+
+
+def _voice_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", type=Path, required=True, help="dataset folder made by `voicebot data prepare`"
+    )
+    parser.add_argument("--speaker", default="jf_alpha", help="speaker whose validation sentences to speak")
+    parser.add_argument("--count", type=int, default=60, help="at most this many sentences (default 60)")
+    parser.add_argument(
+        "--voice", default=None, help="voice name or .safetensors path (default: the default voice)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("bench-voice"), help="output folder (default: bench-voice)"
+    )
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    parser.add_argument("--verbose", action="store_true", help="debug logging")
+
+
+TARGETS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "frontend": ("text frontend: normalize + G2P time per message", _frontend_arguments),
+    "model": (
+        "voice model: parameters, RTF with 1 and 2 threads, compiled or not, first-chunk latency",
+        _model_arguments,
+    ),
+    "engine": (
+        "engine: first-chunk latency p50/p95, RTF, throughput and memory at several concurrencies",
+        _engine_arguments,
+    ),
+    "voice": (
+        "a trained voice next to Open JTalk on held-out sentences: RTF, speaking rate, audio to score",
+        _voice_arguments,
+    ),
 }
+"""Target name -> (summary, function adding its options)."""
+
+
+def _runner(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        return int(importlib.import_module(f"voicebot.bench.{name}").run(args))
+
+    return run
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,8 +99,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "bench", help="measure speed (RTF, latency, throughput, memory)", description=help_text(__doc__)
     )
     targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
-    for name, summary in TARGETS.items():
-        module = importlib.import_module(f"voicebot.bench.{name}")
+    for name, (summary, add_arguments) in TARGETS.items():
         sub = targets.add_parser(name, help=summary, description=summary)
-        module.add_arguments(sub)
-        sub.set_defaults(func=module.run)
+        add_arguments(sub)
+        sub.set_defaults(func=_runner(name))
