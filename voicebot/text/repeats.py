@@ -1,4 +1,4 @@
-"""Chat laughter and applause (``www``, ``草``, ``(笑)``, ``888``) and long runs of one character."""
+"""Chat laughter and applause (``www``, ``草``, ``(笑)``, ``lol``, ``888``) and long runs of one character."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ __all__ = ["cap_runs", "read_laughter"]
 _WWW = re.compile(r"(?<![A-Za-z0-9])[wW]+(?![A-Za-z0-9])")
 _KUSA = re.compile(r"(?<![\u3400-\u9fff々])草+(?![\u3400-\u9fff々])")
 _WARAI = re.compile(r"\(笑\)")
+_LOL = re.compile(r"(?<![A-Za-z0-9])lol(?![A-Za-z0-9])", re.IGNORECASE)
 _CLAPS = re.compile(r"(?<![\d.,])8{3,}(?![\d.,円])")
 
 
@@ -21,13 +22,14 @@ def _run_pattern(unit: int, max_repeat: int) -> re.Pattern[str]:
 def read_laughter(text: str, laugh_word: str) -> str:
     """Read chat laughter and applause.
 
-    ``w`` -> わら, ``ww``/``www``... -> わらわら, 草 on its own -> くさ, ``(笑)`` -> わら,
-    ``888``... -> パチパチ. ``w`` next to other letters or digits (``wow``, ``www.``) and 草
+    ``w`` -> わら, ``ww``/``www``... -> わらわら, 草 on its own -> くさ, ``(笑)`` and ``lol``
+    -> わら, ``888``... -> パチパチ. ``w`` next to other letters or digits (``wow``, ``www.``) and 草
     inside a word (草原) stay.
     """
     text = _CLAPS.sub("パチパチ", text)
     text = _WWW.sub(lambda m: laugh_word * min(len(m[0]), 2), text)
     text = _KUSA.sub("くさ", text)
+    text = _LOL.sub(laugh_word, text)
     return _WARAI.sub(laugh_word, text)
 
 
