@@ -1,20 +1,25 @@
 """``/reader on|off``: read aloud every message of the text channel the reader was started in.
 
-The author's name is said when the speaker changes (server setting ``read_names``);
-attachments and stickers are read as short words, links by normalization; bot messages,
-ignored members and messages starting with a skip prefix are not read.
+The author's name is said when the speaker changes (``/reader names on|off``); attachments
+and stickers are read as short words, links by normalization; bot messages, members an
+admin excluded (``/reader ignore`` / ``/reader unignore``) and messages starting with a skip
+prefix are not read. Messages of one server are handled one at a time, in the order they
+arrived, so the decision to say a name and the queuing of the message cannot interleave.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from collections import defaultdict
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
 
 from voicebot.bot import PluginContext, PluginSettings, Refusal
 from voicebot.bot.interactions import member_of, respond
+from voicebot.storage import MAX_IGNORED_USERS, StorageLimitError
 
 __all__ = ["ReaderSettings", "message_text", "setup"]
 
@@ -45,6 +50,8 @@ def setup(ctx: PluginContext) -> None:
     ctx.require_intent("message_content")
     channels: dict[int, int] = {}  # guild id -> text channel id being read
     last_speaker: dict[int, int] = {}  # guild id -> user id of the last message read
+    reading: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)  # one message at a time per guild
+    editing = asyncio.Lock()  # the ignore list is read, changed and written back
 
     group = app_commands.Group(
         name="reader", description="チャンネルの読み上げ / Read a channel aloud", guild_only=True
@@ -72,20 +79,61 @@ def setup(ctx: PluginContext) -> None:
             raise Refusal("reader_was_off")
         await respond(interaction, "reader_off", ephemeral=False)
 
+    @group.command(name="names", description="話者の名前を読むか(管理者) / Read author names (admins)")
+    @app_commands.describe(state="on: 話す人が変わったら名前を読む / off: 読まない")
+    async def names(interaction: discord.Interaction[Any], state: Literal["on", "off"]) -> None:
+        member = member_of(interaction)
+        services.require_admin(member)
+        await db.update_guild_settings(member.guild.id, read_names=state == "on")
+        await respond(interaction, f"reader_names_{state}")
+
+    @group.command(name="ignore", description="この人を読み上げない(管理者) / Do not read a member (admins)")
+    @app_commands.describe(user="読み上げないメンバー / Member not to read")
+    async def ignore(interaction: discord.Interaction[Any], user: discord.Member) -> None:
+        member = member_of(interaction)
+        services.require_admin(member)
+        async with editing:
+            ignored = (await db.get_guild_settings(member.guild.id)).ignored_users
+            try:
+                await db.update_guild_settings(member.guild.id, ignored_users=ignored | {user.id})
+            except StorageLimitError:
+                raise Refusal("reader_ignore_full", limit=MAX_IGNORED_USERS) from None
+        await respond(interaction, "reader_ignored", user=user.display_name)
+
+    @group.command(name="unignore", description="また読み上げる(管理者) / Read a member again (admins)")
+    @app_commands.describe(user="また読み上げるメンバー / Member to read again")
+    async def unignore(interaction: discord.Interaction[Any], user: discord.Member) -> None:
+        member = member_of(interaction)
+        services.require_admin(member)
+        async with editing:
+            ignored = (await db.get_guild_settings(member.guild.id)).ignored_users
+            if user.id not in ignored:
+                raise Refusal("reader_not_ignored", user=user.display_name)
+            await db.update_guild_settings(member.guild.id, ignored_users=ignored - {user.id})
+        await respond(interaction, "reader_unignored", user=user.display_name)
+
     async def on_ready() -> None:
         channels.update({r.guild_id: r.text_channel_id for r in await db.all_reader_channels()})
 
+    def in_read_channel(message: discord.Message) -> bool:
+        return message.guild is not None and channels.get(message.guild.id) == message.channel.id
+
     async def on_message(message: discord.Message) -> None:
-        guild = message.guild
-        if guild is None or channels.get(guild.id) != message.channel.id:
+        if not in_read_channel(message):
             return
-        options = await db.get_guild_settings(guild.id)
+        assert message.guild is not None
+        async with reading[message.guild.id]:  # asyncio locks are fair: messages keep their order
+            if in_read_channel(message):  # /reader off may have come while this one waited
+                await read(message.guild.id, message)
+
+    async def read(guild_id: int, message: discord.Message) -> None:
+        options = await db.get_guild_settings(guild_id)
         author = message.author
         if (author.bot and not options.read_bots) or author.id in options.ignored_users:
             return
         if options.skip_prefixes and message.content.startswith(options.skip_prefixes):
             return
-        with_name = options.read_names and last_speaker.get(guild.id) != author.id
+        with_name = options.read_names and last_speaker.get(guild_id) != author.id
         try:
             await services.speak(
                 author,  # type: ignore[arg-type]  # a Member in a guild channel
@@ -94,9 +142,9 @@ def setup(ctx: PluginContext) -> None:
                 strict_length=False,
             )
         except Refusal as refusal:
-            _log.debug("guild %s: not reading a message: %s", guild.id, refusal.key)
+            _log.debug("guild %s: not reading a message: %s", guild_id, refusal.key)
             return
-        last_speaker[guild.id] = author.id
+        last_speaker[guild_id] = author.id
 
     async def forget(user_id: int) -> None:
         for guild_id in [g for g, u in last_speaker.items() if u == user_id]:

@@ -118,6 +118,30 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "ja": "このサーバーでは読み上げは動いていません。/reader on で始めます。",
         "en": "The reader is not running in this server. Start it with /reader on.",
     },
+    "reader_names_on": {
+        "ja": "話す人が変わったとき、名前を読み上げます。",
+        "en": "The author's name is read when the speaker changes.",
+    },
+    "reader_names_off": {
+        "ja": "名前を読み上げないようにしました。戻すには /reader names on。",
+        "en": "Names are no longer read. Turn them back on with /reader names on.",
+    },
+    "reader_ignored": {
+        "ja": "{user} さんのメッセージを読み上げないようにしました。戻すには /reader unignore。",
+        "en": "Messages from {user} will not be read. Undo with /reader unignore.",
+    },
+    "reader_unignored": {
+        "ja": "{user} さんのメッセージをまた読み上げます。",
+        "en": "Messages from {user} are read again.",
+    },
+    "reader_not_ignored": {
+        "ja": "{user} さんは読み上げ対象外になっていません。",
+        "en": "{user} is not on the list of members who are not read.",
+    },
+    "reader_ignore_full": {
+        "ja": "読み上げ対象外のメンバーが上限({limit}人)です。/reader unignore で減らしてください。",
+        "en": "Too many members are not read ({limit}). Remove some with /reader unignore.",
+    },
     # --- voice preferences --------------------------------------------------------------
     "voice_set": {
         "ja": "あなたの声を {voice}(話者 {speaker}、速さ {speed})にしました。",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from voicebot.storage.database import DATABASE_FILE, MAX_PLUGIN_VALUE_BYTES, Database, PluginData
 from voicebot.storage.errors import StorageError, StorageLimitError
 from voicebot.storage.records import (
+    MAX_IGNORED_USERS,
     MAX_PATTERN_CHARS,
     MAX_READING_CHARS,
     MAX_SPEED,
@@ -22,6 +23,7 @@ from voicebot.storage.schema import SCHEMA_VERSION
 
 __all__ = [
     "DATABASE_FILE",
+    "MAX_IGNORED_USERS",
     "MAX_PATTERN_CHARS",
     "MAX_PLUGIN_VALUE_BYTES",
     "MAX_READING_CHARS",

@@ -1,0 +1,124 @@
+"""The reader: one name per change of speaker even for messages sent at once, the name switch,
+and the members an admin excludes from reading."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import discord
+import pytest_asyncio
+
+from tests.bot.fakes import (
+    FakeGuild,
+    FakeInteraction,
+    FakeMember,
+    FakeMessage,
+    FakeTextChannel,
+    FakeVoiceChannel,
+)
+from tests.bot.helpers import invoke
+from voicebot.bot import BotServices, PluginRegistry
+
+ENGLISH = discord.Locale.american_english
+
+
+@dataclass
+class Channel:
+    """A server whose reader runs in ``text``; ``said`` collects what was handed to speak, in order."""
+
+    registry: PluginRegistry
+    admin: FakeMember
+    text: FakeTextChannel
+    said: list[str] = field(default_factory=list)
+
+    async def post(self, *messages: tuple[FakeMember, str]) -> None:
+        """Deliver the messages as the gateway does: each in its own task, all at once."""
+        await asyncio.gather(
+            *(
+                self.registry.dispatch("message", FakeMessage(self.admin.guild, self.text, author, content))  # type: ignore[arg-type]
+                for author, content in messages
+            )
+        )
+
+    def member(self, name: str, **kwargs: object) -> FakeMember:
+        return FakeMember(self.admin.guild, name, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def channel(registry: PluginRegistry, services: BotServices) -> Channel:
+    guild = FakeGuild()
+    admin = FakeMember(guild, "たろう", manage_guild=True)
+    admin.join(FakeVoiceChannel(guild))
+    reading = Channel(registry, admin, FakeTextChannel(guild))
+    await invoke(registry, "reader on", FakeInteraction(admin, channel=reading.text))
+    speak = services.speak
+
+    async def spy(member: FakeMember, raw: str, **options: object) -> object:
+        reading.said.append(raw)
+        return await speak(member, raw, **options)  # type: ignore[arg-type]
+
+    services.speak = spy  # type: ignore[method-assign]
+    return reading
+
+
+async def test_messages_sent_at_once_name_the_speaker_once_and_keep_their_order(channel: Channel) -> None:
+    other = channel.member("じろう")
+    await channel.post((channel.admin, "一つめ"), (channel.admin, "二つめ"), (other, "三つめ"))
+    assert channel.said == ["たろう、一つめ", "二つめ", "じろう、三つめ"]
+
+
+async def test_names_can_be_turned_off_and_on_by_an_admin(channel: Channel) -> None:
+    other = channel.member("じろう")
+    off = FakeInteraction(channel.admin)
+    await invoke(channel.registry, "reader names", off, state="off")
+    assert "名前を読み上げないようにしました" in off.replies[-1].content
+    await channel.post((channel.admin, "一つめ"))
+    await channel.post((other, "二つめ"))
+    assert channel.said == ["一つめ", "二つめ"]
+
+    refused = FakeInteraction(other, locale=ENGLISH)
+    await invoke(channel.registry, "reader names", refused, state="on")
+    assert "Only members with Manage Server or the admin role" in refused.replies[-1].content
+
+    on = FakeInteraction(channel.admin, locale=ENGLISH)
+    await invoke(channel.registry, "reader names", on, state="on")
+    assert on.replies[-1].content == "The author's name is read when the speaker changes."
+    await channel.post((channel.admin, "三つめ"))
+    assert channel.said[-1] == "たろう、三つめ"
+
+
+async def test_an_ignored_member_is_not_read_until_unignored(channel: Channel, services: BotServices) -> None:
+    guild_id = channel.admin.guild.id
+    noisy = channel.member("うるさい人")
+    ignore = FakeInteraction(channel.admin)
+    await invoke(channel.registry, "reader ignore", ignore, user=noisy)
+    assert ignore.replies[-1].content.startswith("うるさい人 さんのメッセージを読み上げないようにしました")
+    assert noisy.id in (await services.db.get_guild_settings(guild_id)).ignored_users  # kept across restarts
+
+    await channel.post((noisy, "聞こえないはず"), (channel.admin, "聞こえる"))
+    assert channel.said == ["たろう、聞こえる"]
+
+    unignore = FakeInteraction(channel.admin, locale=ENGLISH)
+    await invoke(channel.registry, "reader unignore", unignore, user=noisy)
+    assert unignore.replies[-1].content == "Messages from うるさい人 are read again."
+    await channel.post((noisy, "また聞こえる"))
+    assert channel.said[-1] == "うるさい人、また聞こえる"
+
+    again = FakeInteraction(channel.admin)
+    await invoke(channel.registry, "reader unignore", again, user=noisy)
+    assert "読み上げ対象外になっていません" in again.replies[-1].content
+
+
+async def test_only_admins_or_the_admin_role_choose_who_is_not_read(channel: Channel) -> None:
+    target = channel.member("じろう")
+    refused = FakeInteraction(channel.member("はなこ"))
+    await invoke(channel.registry, "reader ignore", refused, user=target)
+    assert "サーバー管理" in refused.replies[-1].content
+    await channel.post((target, "読まれる"))
+    assert channel.said == ["じろう、読まれる"]
+
+    moderator = FakeInteraction(channel.member("係の人", roles=("読み上げ管理",)))
+    await invoke(channel.registry, "reader ignore", moderator, user=target)
+    await channel.post((target, "読まれない"))
+    assert channel.said == ["じろう、読まれる"]
