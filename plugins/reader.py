@@ -115,16 +115,18 @@ def setup(ctx: PluginContext) -> None:
     async def on_ready() -> None:
         channels.update({r.guild_id: r.text_channel_id for r in await db.all_reader_channels()})
 
-    def in_read_channel(message: discord.Message) -> bool:
-        return message.guild is not None and channels.get(message.guild.id) == message.channel.id
+    def read_guild(message: discord.Message) -> int | None:
+        """The id of the message's guild if the message is in the channel read there."""
+        guild = message.guild
+        return guild.id if guild is not None and channels.get(guild.id) == message.channel.id else None
 
     async def on_message(message: discord.Message) -> None:
-        if not in_read_channel(message):
+        guild_id = read_guild(message)
+        if guild_id is None:
             return
-        assert message.guild is not None
-        async with reading[message.guild.id]:  # asyncio locks are fair: messages keep their order
-            if in_read_channel(message):  # /reader off may have come while this one waited
-                await read(message.guild.id, message)
+        async with reading[guild_id]:  # asyncio locks are fair: messages keep their order
+            if read_guild(message) is not None:  # /reader off may have come while this one waited
+                await read(guild_id, message)
 
     async def read(guild_id: int, message: discord.Message) -> None:
         options = await db.get_guild_settings(guild_id)
