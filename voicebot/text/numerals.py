@@ -87,7 +87,7 @@ _DATE_AFTER = re.compile(
 )
 _DATE_BEFORE = re.compile(r"\d/\d{1,2}\s?[~〜-]\s?$")
 _ORDINAL = re.compile(r"(?<![\w.])(\d+)(st|nd|rd|th)(?![A-Za-z])")
-_HYPHEN_RANGE = re.compile(r"(?<![\d.,-])(\d{1,4})-(\d{1,4})(?![\d.,-])(?=[\u3400-\u9fff\u30a1-\u30faー])")
+_HYPHEN_RANGE = re.compile(r"(?<![\d.,-])(\d{1,4})-(\d{1,4})(?![\d.,-])(?=[\u3400-\u9fff\u30a1-\u30fa])")
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
 _CURRENCY = re.compile(r"([¥$€£₩])\s?(\d+(?:\.\d+)?)")
 _PERCENT = re.compile(r"(\d)\s?%")
