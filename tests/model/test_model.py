@@ -37,7 +37,7 @@ def test_forward_train_gives_finite_losses_and_gradients_everywhere(train_model:
     assert out.audio_hat.shape == (2, 1, 8 * hop)
     assert out.slice_starts.shape == (2,)
     assert torch.all(out.slice_starts >= 0) and torch.all(out.slice_starts <= batch["spec_lengths"] - 8)
-    assert set(out.losses) == {"kl_z1", "kl_z2", "duration_mse", "duration_kl", "aligned_mel"}
+    assert set(out.losses) == {"kl_z1", "kl_z2", "duration_mse", "duration_kl", "aligned_mel", "forward_sum"}
     for name, loss in out.losses.items():
         assert loss.dim() == 0 and torch.isfinite(loss), name
     total = sum(out.losses.values()) + out.audio_hat.abs().mean()

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from tests.model.tiny import N_SYMBOLS, tiny_config
-from voicebot.model.aligner import DifferentiableAligner
+from voicebot.model.aligner import DifferentiableAligner, beta_binomial_log_prior, forward_sum_loss
 from voicebot.model.attention import HybridAttention
 from voicebot.model.decoder import Decoder
 from voicebot.model.duration import AlignmentPredictor, alignment_targets, boundaries_from_log_durations
@@ -59,7 +59,9 @@ def test_aligner_boundaries_are_monotonic_and_cover_all_frames() -> None:
     text_lengths, text_mask = _masks()
     frame_lengths = torch.tensor([40, 23])
     frame_mask = sequence_mask(frame_lengths, 40)
-    bounds, attention = aligner(torch.randn(2, 32, 9), text_mask, torch.randn(2, 20, 40), frame_mask)
+    bounds, attention, forward_sum = aligner(
+        torch.randn(2, 32, 9), text_mask, torch.randn(2, 20, 40), frame_mask
+    )
     for item in range(2):
         n = int(text_lengths[item])
         a, b, e = (bound[item, :n] for bound in bounds)
@@ -73,6 +75,36 @@ def test_aligner_boundaries_are_monotonic_and_cover_all_frames() -> None:
         assert torch.allclose(rows.sum(-1), torch.ones(rows.shape[0])) and rows[:, n:].sum() < 1e-6
     targets = alignment_targets(bounds)
     assert targets.shape == (2, 2, 9) and torch.all(targets >= 0)
+    assert forward_sum.dim() == 0 and torch.isfinite(forward_sum) and forward_sum > 0
+
+
+def test_beta_binomial_prior_favours_the_diagonal() -> None:
+    text_lengths, frame_lengths = torch.tensor([10, 4]), torch.tensor([50, 30])
+    prior = beta_binomial_log_prior(text_lengths, frame_lengths, tokens=10, frames=50)
+    assert prior.shape == (2, 50, 10)
+    for item in range(2):
+        n, m = int(text_lengths[item]), int(frame_lengths[item])
+        probs = prior[item, :m, :n].exp()
+        assert torch.allclose(probs.sum(-1), torch.ones(m), atol=1e-4)  # a distribution per frame
+        peaks = probs.argmax(-1).float()
+        expected = torch.arange(m).float() / (m - 1) * (n - 1)
+        assert (peaks - expected).abs().max() <= 1.0
+        assert torch.all(peaks[1:] >= peaks[:-1])
+        assert prior[item, m:].abs().sum() == 0 and prior[item, :, n:].abs().sum() == 0
+
+
+def test_forward_sum_rewards_attention_that_reads_the_tokens_in_order() -> None:
+    tokens, frames = 6, 24
+    lengths, frame_lengths = torch.tensor([tokens]), torch.tensor([frames])
+    in_order = torch.arange(frames) * tokens // frames
+    diagonal = F.one_hot(in_order, tokens).float()[None] * 8.0
+    reversed_ = diagonal.flip(-1)
+    uniform = torch.zeros(1, frames, tokens)
+
+    def loss(scores: torch.Tensor) -> float:
+        return float(forward_sum_loss(F.log_softmax(scores, -1), lengths, frame_lengths))
+
+    assert loss(diagonal) < loss(uniform) < loss(reversed_)
 
 
 def test_hybrid_attention_attends_inside_token_spans() -> None:

@@ -43,6 +43,8 @@ class TrainOutput:
             - ``aligned_mel``: L1 between the log-mel and a linear probe of the aligned text
               states, weight 1.0: a direct signal for the aligner and the text encoder while
               the latents carry little information (early training), as in EfficientTTS.
+            - ``forward_sum``: CTC loss of the aligner's attention (see
+              :mod:`voicebot.model.aligner`), weight 1.0: makes it find the diagonal.
         bounds: the aligner's token boundaries in frames (for diagnostics).
         attention: (B, T_frames, T_text) the aligner's soft attention (for diagnostics).
     """
@@ -341,7 +343,7 @@ class ET2Model(nn.Module):
         frame_mask = sequence_mask(spec_lengths, spec.size(-1))
         speaker = self.speaker_embedding(speakers)
         text_h = self.text_encoder(ids, text_mask)
-        bounds, attention = self.aligner(text_h, text_mask, mel, frame_mask)
+        bounds, attention, forward_sum = self.aligner(text_h, text_mask, mel, frame_mask)
         positions = torch.arange(spec.size(-1), device=spec.device)
         synth = self.synthesizer
         aligned = synth.attention(text_h, text_mask, bounds, positions, frame_mask)
@@ -361,6 +363,7 @@ class ET2Model(nn.Module):
             "duration_mse": duration.mse,
             "duration_kl": duration.kl,
             "aligned_mel": aligned_mel,
+            "forward_sum": forward_sum,
         }
         return TrainOutput(audio_hat, starts, losses, bounds, attention)
 
