@@ -6,6 +6,7 @@ database, plugins); these objects play the part of discord.py's gateway objects.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 import time
@@ -55,6 +56,11 @@ class FakeGuild:
     def get_channel(self, ident: int) -> None:
         return None
 
+    async def change_voice_state(
+        self, *, channel: Any, self_mute: bool = False, self_deaf: bool = False
+    ) -> None:
+        """discord.py's voice join/leave request; nothing answers it."""
+
 
 class FakeMember:
     def __init__(
@@ -89,6 +95,9 @@ class FakeVoiceChannel:
         self.guild = guild
         self.members: list[FakeMember] = []
         self.mention = f"<#{self.id}>"
+
+    def _get_voice_client_key(self) -> tuple[int, str]:
+        return self.guild.id, "guild_id"
 
 
 class FakeTextChannel:
@@ -165,7 +174,12 @@ class FakeMessage:
 
 
 class FakeVoiceClient:
-    """Plays sources like discord.py's player thread (faster than real time), keeping the packets."""
+    """Plays sources like discord.py's player thread (faster than real time), keeping the packets.
+
+    Set ``recovering`` to play a voice reconnect in progress (``play`` then fails, as
+    discord.py's does while not connected), and ``leave_delay`` to the seconds a leave takes
+    to be confirmed.
+    """
 
     def __init__(self, channel: FakeVoiceChannel, frame_delay: float = 0.005) -> None:
         self.channel = channel
@@ -173,10 +187,16 @@ class FakeVoiceClient:
         self.played: list[list[bytes]] = []
         self.started_at: list[float] = []  # time.monotonic() of each play()
         self.disconnected = False
+        self.disconnects = 0
+        self.leave_delay = 0.0
+        self._recovered = asyncio.Event()
+        self._recovered.set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def play(self, source: OpusPacketSource, *, after: Any) -> None:
+        if not self.is_connected():
+            raise discord.ClientException("Not connected to voice.")
         assert source.is_opus()
         assert self._thread is None or not self._thread.is_alive(), "already playing"
         packets: list[bytes] = []
@@ -205,11 +225,25 @@ class FakeVoiceClient:
     def stop(self) -> None:
         self._stop.set()
 
-    recovering = False
+    @property
+    def recovering(self) -> bool:
+        return not self._recovered.is_set()
+
+    @recovering.setter
+    def recovering(self, value: bool) -> None:
+        if value:
+            self._recovered.clear()
+        else:
+            self._recovered.set()
+
+    async def wait_recovered(self) -> None:
+        await self._recovered.wait()
 
     def is_connected(self) -> bool:
-        return not self.disconnected
+        return not self.disconnected and not self.recovering
 
     async def disconnect(self, *, force: bool = False) -> None:
+        self.disconnects += 1
         self.stop()
+        await asyncio.sleep(self.leave_delay)
         self.disconnected = True

@@ -188,3 +188,30 @@ async def test_own_leave_during_a_voice_reconnect_keeps_the_session(engine: Engi
     await manager.on_voice_state_update(guild.me)  # type: ignore[arg-type]
     assert session.closed
     await manager.close()
+
+
+async def test_speech_during_a_voice_reconnect_plays_once_the_connection_is_back(engine: Engine) -> None:
+    session, voice = _session(engine)
+    voice.recovering = True
+    session.enqueue(Utterance("つながったら読みます。"))
+    await asyncio.sleep(0.5)
+    assert not voice.played and not session.closed
+    voice.recovering = False
+    await _wait_for(lambda: len(voice.played) == 1 and not session.speaking)
+    assert len(voice.played[0]) > 10
+    await session.close()
+
+
+async def test_shutdown_while_in_voice_leaves_once(engine: Engine) -> None:
+    manager = SessionManager(engine, max_queue=3, idle_timeout=60.0, connector=fake_connector)
+    guild = FakeGuild()
+    channel = FakeVoiceChannel(guild)
+    FakeMember(guild, "ひと").join(channel)
+    session = await manager.join(channel)  # type: ignore[arg-type]
+    session.voice.leave_delay = 0.3  # type: ignore[attr-defined]
+    shutdown = asyncio.create_task(manager.close(grace=1.0))
+    await asyncio.sleep(0.1)  # the leave is in flight; Discord reports the bot out of voice
+    await manager.on_voice_state_update(guild.me)  # type: ignore[arg-type]
+    await asyncio.wait_for(shutdown, 2.0)
+    assert session.closed and manager.get(guild.id) is None
+    assert session.voice.disconnects == 1  # type: ignore[attr-defined]

@@ -1,7 +1,11 @@
-"""The managed voice client hands discord.py's voice close codes to the recovery state machine."""
+"""The managed voice client hands discord.py's voice close codes to the recovery state machine,
+and a reconnect's new UDP socket is read at once."""
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import discord
@@ -38,5 +42,55 @@ async def test_close_codes_reach_the_state_machine(code: int, key: str) -> None:
         state.ws = ClosedSocket(code)
         await state._poll_voice_ws(True)
         assert [d.message_key for d in gave_up] == [key]
+    finally:
+        state._socket_reader.stop()
+
+
+@pytest.fixture
+def udp_peer() -> Iterator[socket.socket]:
+    """A UDP socket on 127.0.0.1 standing in for Discord's voice server."""
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(2.0)
+    yield peer
+    peer.close()
+
+
+def _exchange(state: Any, peer: socket.socket) -> bool:
+    """Connect the state's current socket to ``peer``, send one packet and answer it.
+
+    Returns:
+        Whether discord.py's socket reader handed the answer to a listener within 2 s.
+    """
+    got = threading.Event()
+
+    def listener(data: bytes) -> None:
+        got.set()
+
+    state.socket.connect(peer.getsockname())
+    state.add_socket_listener(listener)
+    try:
+        state.socket.send(b"discovery")
+        _, address = peer.recvfrom(64)
+        peer.sendto(b"reply", address)
+        return got.wait(2.0)
+    finally:
+        state.remove_socket_listener(listener)
+
+
+async def test_a_reconnect_reads_the_same_socket_and_a_final_disconnect_closes_it(
+    udp_peer: socket.socket,
+) -> None:
+    client = discord.Client(intents=discord.Intents.none())
+    state: Any = ManagedVoiceClient(client, FakeVoiceChannel(FakeGuild()))._connection  # type: ignore[arg-type]
+    try:
+        state._create_socket()
+        assert _exchange(state, udp_peer)  # the reader now waits in select() on this socket
+        await state.disconnect(cleanup=False)  # what a reconnect does first
+        state._create_socket()
+        assert _exchange(state, udp_peer), "the reader missed the new connection's packet"
+        udp = state.socket
+        await state.disconnect()
+        assert udp.fileno() == -1, "the UDP socket outlived the voice client"
     finally:
         state._socket_reader.stop()

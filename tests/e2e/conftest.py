@@ -49,8 +49,8 @@ class BotProcess:
     async def stop(self) -> None:
         """SIGTERM, as a service manager would; after ``STOP_GRACE`` seconds kill its process group.
 
-        The kill keeps the suite fast: a bot that left voice twice at once waits 20 s for
-        Discord to confirm the second leave.
+        The kill keeps the suite going if the bot hangs; ``test_shutdown.py`` checks that it
+        exits by itself (return code 0).
         """
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)

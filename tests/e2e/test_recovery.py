@@ -1,13 +1,16 @@
-"""Scenario 6: the bot resumes a dropped gateway session; voice close 4017 ends voice once, with a reason."""
+"""Scenario 6: the bot resumes a dropped gateway session; voice close 4006 is recovered from with
+backoff, without losing speech and without a loop; 4017 ends voice once, with a reason."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
+from tests.audio.helpers import aligned_snr
 from tests.e2e.conftest import BotProcess
-from tests.e2e.listen import utterances
-from tests.fake_discord.server import ALICE, APPLICATION_ID, TEXT_CHANNEL_ID, FakeDiscord
+from tests.e2e.listen import expected_audio, utterances
+from tests.fake_discord.server import ALICE, APPLICATION_ID, TEXT_CHANNEL_ID, VOICE_CHANNEL_ID, FakeDiscord
 
 
 async def _join(fake: FakeDiscord) -> None:
@@ -29,6 +32,36 @@ async def test_gateway_drop_resumes_and_the_bot_still_speaks(fake: FakeDiscord, 
     assert (fake.resumes, fake.identifies) == (1, 1), "re-identified instead of resuming the session"
     await fake.run_command(ALICE, "say", {"text": "もどりました"})
     await utterances(fake.voice, 1, timeout=30)
+
+
+async def _say_and_hear(fake: FakeDiscord, text: str) -> None:
+    await fake.run_command(ALICE, "say", {"text": text})
+    (packets,) = await utterances(fake.voice, 1, timeout=30)
+    snr = aligned_snr(expected_audio(text), fake.voice.pcm(packets))
+    assert snr >= 20.0, f"SNR {snr:.1f} dB"
+
+
+async def test_voice_4006_reconnects_with_backoff_and_speech_waits_for_it(
+    fake: FakeDiscord, bot: BotProcess
+) -> None:
+    await _join(fake)
+    dropped = time.monotonic()
+    await fake.voice.drop(4006)
+    await bot.wait_for_log("session invalid (4006) -> reconnect", timeout=10)
+    await _say_and_hear(fake, "もどりました")  # asked for while the bot reconnects
+    assert fake.voice.connections == 2
+    assert fake.voice.opened_at[1] - dropped >= 0.9, "reconnected without backing off"
+    assert fake.voice_requests == [VOICE_CHANNEL_ID, None, VOICE_CHANNEL_ID]
+
+
+async def test_voice_4006_twice_in_a_row_does_not_loop(fake: FakeDiscord, bot: BotProcess) -> None:
+    await _join(fake)
+    fake.voice.close_codes = [4006]  # the reconnect is told the same
+    await fake.voice.drop(4006)
+    await _until(lambda: fake.voice.connections == 3, timeout=20)
+    await _say_and_hear(fake, "もどりました")
+    await asyncio.sleep(2.0)
+    assert fake.voice.connections == 3, "kept reconnecting"
 
 
 async def test_voice_4017_gives_up_once_with_a_clear_reason(fake: FakeDiscord, bot: BotProcess) -> None:

@@ -88,6 +88,7 @@ class FakeDiscord:
         self.identifies = 0
         self.resumes = 0
         self.voice_channel_of: dict[int, int | None] = {ALICE.id: VOICE_CHANNEL_ID, BOB.id: VOICE_CHANNEL_ID}
+        self.voice_requests: list[int | None] = []  # the channel of each op 4 the bot sent; None: leave
         self._ids = itertools.count(950_000_000_000_000_000)
         self._gateway: _Gateway | None = None
         self._connected = asyncio.Event()
@@ -409,6 +410,7 @@ class FakeDiscord:
             await self._send(gateway, {"op": 0, "t": "RESUMED", "d": {}})
         elif op == 4:
             channel = data["channel_id"] and int(data["channel_id"])
+            self.voice_requests.append(channel)
             if channel is None and self.voice_channel_of.get(BOT.id) is None:
                 return  # Discord says nothing when a bot that is not in voice leaves again
             self.voice_channel_of[BOT.id] = channel

@@ -59,7 +59,7 @@ class VoiceServer:
     Attributes:
         packets: every decrypted packet, in arrival order.
         close_codes: close codes to answer the next voice websocket connections with (test-set).
-        connections: how many voice websockets were opened (identify or resume).
+        opened_at: when each voice websocket was opened (``time.monotonic``).
     """
 
     ssrc = 4242
@@ -68,10 +68,15 @@ class VoiceServer:
         self.key: bytes | None = None
         self.packets: list[RtpPacket] = []
         self.close_codes: list[int] = []
-        self.connections = 0
+        self.opened_at: list[float] = []
         self.port = 0
         self._ws: web.WebSocketResponse | None = None
         self._udp: asyncio.DatagramTransport | None = None
+
+    @property
+    def connections(self) -> int:
+        """How many voice websockets were opened."""
+        return len(self.opened_at)
 
     async def start(self) -> None:
         """Open the UDP socket."""
@@ -106,7 +111,7 @@ class VoiceServer:
         """One voice websocket: Hello, then Ready / Session Description in reply to the bot."""
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self.connections += 1
+        self.opened_at.append(time.monotonic())
         self._ws = ws
         if self.close_codes:
             await ws.close(code=self.close_codes.pop(0))

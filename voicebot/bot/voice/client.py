@@ -2,13 +2,17 @@
 
 discord.py offers no public hook for voice close codes, so this overrides the one place that
 sees them, ``VoiceConnectionState._poll_voice_ws``, and hands each failure to a
-:class:`~voicebot.bot.voice.recovery.RecoveryDriver`. Written against discord.py 2.7.
+:class:`~voicebot.bot.voice.recovery.RecoveryDriver`. It also overrides
+``VoiceConnectionState._create_socket`` so that a reconnect's new UDP socket is read at
+all (see :class:`_VoiceSocket`). Written against discord.py 2.7.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from collections.abc import Callable
 
 import discord
@@ -20,6 +24,29 @@ from voicebot.bot.voice.recovery import Decision, RecoveryDriver, VoiceRecovery
 __all__ = ["ManagedVoiceClient"]
 
 _log = logging.getLogger(__name__)
+
+
+class _VoiceSocket(socket.socket):
+    """A voice UDP socket whose ``close`` only shuts it down; :meth:`release` closes it.
+
+    discord.py reads voice UDP on one thread, which waits in ``select()`` (30 s timeout) on
+    the current socket; it closes that socket on every disconnect and opens a new one for
+    the next connection. On Linux closing a socket does not wake a ``select()`` on it, so
+    after a reconnect the thread kept waiting on the dead socket while the new connection's
+    IP discovery reply sat unread, and the handshake timed out. Shutting the socket down
+    wakes the thread. The descriptor must outlive that wake-up: a ``select()`` that looks
+    again after the descriptor is closed (or its number reused) goes back to sleep.
+    """
+
+    def close(self) -> None:
+        """Shut down, waking a reader thread waiting on the socket (discord.py's disconnect)."""
+        with contextlib.suppress(OSError):  # never connected, or released
+            self.shutdown(socket.SHUT_RDWR)
+
+    def release(self) -> None:
+        """Close the descriptor."""
+        self.close()
+        super().close()
 
 
 class _ConnectionLink:
@@ -69,6 +96,26 @@ class _ManagedConnectionState(VoiceConnectionState):
     def __init__(self, voice_client: ManagedVoiceClient, on_give_up: Callable[[Decision], None]) -> None:
         super().__init__(voice_client)
         self.driver = RecoveryDriver(_ConnectionLink(self), VoiceRecovery(), on_give_up=on_give_up)
+        self._retired: _VoiceSocket | None = None
+
+    def _create_socket(self) -> None:
+        # The socket before the previous one: the reader thread has read the previous one
+        # since, so it no longer waits on this one.
+        if self._retired is not None:
+            self._retired.release()
+        self._retired = self.socket if isinstance(self.socket, _VoiceSocket) else None
+        self.socket = _VoiceSocket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.setblocking(False)
+        self._socket_reader.resume()
+
+    async def disconnect(self, *, force: bool = True, cleanup: bool = True, wait: bool = False) -> None:
+        """discord.py's disconnect; a final one (``cleanup``) also closes the UDP sockets."""
+        await super().disconnect(force=force, cleanup=cleanup, wait=wait)
+        if cleanup:
+            for udp in (self._retired, self.socket):
+                if isinstance(udp, _VoiceSocket):
+                    udp.release()
+            self._retired = None
 
     async def _poll_voice_ws(self, reconnect: bool) -> None:
         while True:
@@ -111,6 +158,12 @@ class ManagedVoiceClient(discord.VoiceClient):
         """
         state = self._connection
         return isinstance(state, _ManagedConnectionState) and state.driver.recovering
+
+    async def wait_recovered(self) -> None:
+        """Return once no reconnect is in progress (at once when none is)."""
+        state = self._connection
+        if isinstance(state, _ManagedConnectionState):
+            await state.driver.wait_recovered()
 
     def create_connection_state(self) -> VoiceConnectionState:
         """discord.py's factory hook: our connection state instead of the default."""

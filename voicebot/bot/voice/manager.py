@@ -130,7 +130,7 @@ class SessionManager:
             return
         channel = session.voice.channel
         if member.id == member.guild.me.id and (member.voice is None or member.voice.channel is None):
-            if session.voice.recovering:
+            if session.voice.recovering or session.ending:  # a reconnect, or our own leave
                 return
             _log.info("guild %s: bot was disconnected from voice", member.guild.id)
             await session.close()

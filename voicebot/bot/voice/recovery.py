@@ -150,7 +150,17 @@ class RecoveryDriver:
         self.recovery = recovery
         self.on_give_up = on_give_up
         self.sleep = sleep
-        self.recovering = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def recovering(self) -> bool:
+        """Whether a close is being handled (reconnect, resume or wait for a new server)."""
+        return not self._idle.is_set()
+
+    async def wait_recovered(self) -> None:
+        """Return once no close is being handled: at once, or when the recovery succeeds or ends."""
+        await self._idle.wait()
 
     async def handle_close(self, code: int | None) -> bool:
         """React to a close ``code``.
@@ -158,11 +168,11 @@ class RecoveryDriver:
         Returns:
             ``True`` when the connection works again, ``False`` when it is closed for good.
         """
-        self.recovering = True
+        self._idle.clear()
         try:
             return await self._recover(self.recovery.on_close(code))
         finally:
-            self.recovering = False
+            self._idle.set()
 
     async def _recover(self, decision: Decision) -> bool:
         while True:

@@ -60,6 +60,9 @@ class VoicePlayer(Protocol):
     def recovering(self) -> bool:
         """Whether the connection is being re-established after a voice error."""
 
+    async def wait_recovered(self) -> None:
+        """Return once no reconnect is in progress (at once when none is)."""
+
     async def disconnect(self, *, force: bool = False) -> None:
         """Leave the voice channel."""
 
@@ -97,6 +100,7 @@ class VoiceSession:
         self._current: asyncio.Task[None] | None = None
         self._accepting = True
         self._closed = asyncio.Event()
+        self._leaving: asyncio.Task[None] | None = None
         self._runner = asyncio.create_task(self._run(), name=f"voice session {guild_id}")
 
     @property
@@ -108,6 +112,11 @@ class VoiceSession:
     def speaking(self) -> bool:
         """Whether an utterance is being synthesized or played."""
         return self._current is not None and not self._current.done()
+
+    @property
+    def ending(self) -> bool:
+        """Whether the session is leaving voice or has left."""
+        return self._leaving is not None
 
     @property
     def closed(self) -> bool:
@@ -158,8 +167,7 @@ class VoiceSession:
         self._runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._runner
-        if not self.closed:  # cancelled before it ever ran, so its cleanup did not run either
-            await self._finish()
+        await self._leave()
 
     async def wait_closed(self) -> None:
         """Wait until the session has ended."""
@@ -190,7 +198,18 @@ class VoiceSession:
                     if not self.voice.is_connected():
                         return
         finally:
-            await self._finish()
+            await asyncio.shield(self._leave())
+
+    def _leave(self) -> asyncio.Task[None]:
+        """The one task that leaves voice and ends the session, started on first call.
+
+        The runner and every :meth:`close` caller wait for the same task, so voice is left
+        once; cancelling a waiter (the runner, when it is closed while leaving) does not
+        interrupt the leave half-way.
+        """
+        if self._leaving is None:
+            self._leaving = asyncio.create_task(self._finish(), name=f"leave voice {self.guild_id}")
+        return self._leaving
 
     async def _finish(self) -> None:
         self._accepting = False
@@ -231,12 +250,12 @@ class VoiceSession:
                     samples = loudness.process(chunk.samples, chunk.sample_rate)
                     source.put(encoder.encode(samples, chunk.sample_rate))
                     if not playing:
-                        self.voice.play(source, after=after)
+                        await self._play(source, after)
                         playing = True
             source.put(encoder.flush())
             source.end()
             if not playing:
-                self.voice.play(source, after=after)
+                await self._play(source, after)
                 playing = True
             await finished.wait()
         except asyncio.CancelledError:
@@ -251,3 +270,8 @@ class VoiceSession:
                 self.voice.stop()
             if utterance.on_error is not None:
                 await utterance.on_error(exc)
+
+    async def _play(self, source: OpusPacketSource, after: Callable[[Exception | None], Any]) -> None:
+        """Start ``source``; during a voice reconnect, once it is over (speech is not lost to it)."""
+        await self.voice.wait_recovered()
+        self.voice.play(source, after=after)
