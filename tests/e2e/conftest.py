@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,15 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAw.Gabcde.fake-token-for-local-tests-only"
 STARTUP_TIMEOUT = 60.0
 STOP_GRACE = 5.0
+
+
+async def until(condition: Callable[[], bool], timeout: float) -> None:
+    """Wait until ``condition()`` holds, checking every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {timeout} s")
+        await asyncio.sleep(0.05)
 
 
 class BotProcess:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from tests.audio.helpers import aligned_snr
-from tests.e2e.conftest import BotProcess
+from tests.e2e.conftest import BotProcess, until
 from tests.e2e.listen import expected_audio, utterances
 from tests.fake_discord.server import ALICE, APPLICATION_ID, TEXT_CHANNEL_ID, VOICE_CHANNEL_ID, FakeDiscord
 
@@ -18,17 +17,9 @@ async def _join(fake: FakeDiscord) -> None:
     await fake.wait_for_call("POST", f"/webhooks/{APPLICATION_ID}/{token}", timeout=20)
 
 
-async def _until(condition: Callable[[], bool], timeout: float) -> None:
-    for _ in range(int(timeout * 20)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 async def test_gateway_drop_resumes_and_the_bot_still_speaks(fake: FakeDiscord, bot: BotProcess) -> None:
     await fake.drop_gateway(4000)
-    await _until(lambda: fake.resumes + fake.identifies > 1, timeout=15)
+    await until(lambda: fake.resumes + fake.identifies > 1, timeout=15)
     assert (fake.resumes, fake.identifies) == (1, 1), "re-identified instead of resuming the session"
     await fake.run_command(ALICE, "say", {"text": "もどりました"})
     await utterances(fake.voice, 1, timeout=30)
@@ -58,7 +49,7 @@ async def test_voice_4006_twice_in_a_row_does_not_loop(fake: FakeDiscord, bot: B
     await _join(fake)
     fake.voice.close_codes = [4006]  # the reconnect is told the same
     await fake.voice.drop(4006)
-    await _until(lambda: fake.voice.connections == 3, timeout=20)
+    await until(lambda: fake.voice.connections == 3, timeout=20)
     await _say_and_hear(fake, "もどりました")
     await asyncio.sleep(2.0)
     assert fake.voice.connections == 3, "kept reconnecting"

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
+from pathlib import Path
 
-from tests.e2e.conftest import BotProcess
+from tests.e2e.conftest import BotProcess, until
 from tests.e2e.listen import utterances
-from tests.fake_discord.server import ALICE, VOICE_CHANNEL_ID, FakeDiscord
+from tests.fake_discord.server import ALICE, APPLICATION_ID, VOICE_CHANNEL_ID, FakeDiscord
 
 
-async def test_sigterm_in_voice_leaves_once_and_exits_promptly(fake: FakeDiscord, bot: BotProcess) -> None:
+async def test_sigterm_in_voice_leaves_once_and_exits_promptly(
+    fake: FakeDiscord, bot: BotProcess, tmp_path: Path
+) -> None:
+    wal = tmp_path / "data" / "voicebot.sqlite3-wal"
     await fake.run_command(ALICE, "say", {"text": "ただいまより、点検します"})
-    for _ in range(400):
-        if fake.voice.packets:
-            break
-        await asyncio.sleep(0.05)
-    await fake.run_command(ALICE, "say", {"text": "この文は読まれません"})
-    await asyncio.sleep(0.3)
+    await until(lambda: bool(fake.voice.packets), timeout=20)
+    token = await fake.run_command(ALICE, "say", {"text": "この文は読まれません"})
+    await fake.wait_for_call("POST", f"/webhooks/{APPLICATION_ID}/{token}", timeout=10)  # queued
+    assert wal.exists()
 
     signalled = time.monotonic()
     await bot.stop()
-    elapsed = time.monotonic() - signalled
-    print(f"exited {elapsed:.1f} s after SIGTERM")
+    print(f"exited {time.monotonic() - signalled:.1f} s after SIGTERM")
 
     assert bot.process.returncode == 0, f"killed or failed:\n{bot.log_text()[-3000:]}"
     assert fake.voice_requests == [VOICE_CHANNEL_ID, None], "left voice more than once"
-    assert "stopped" in bot.log_text()
+    assert "engine stopped" in bot.log_text()
+    assert not wal.exists(), "the database was not closed"
     assert len(await utterances(fake.voice, 1, timeout=1)) == 1, "the queued utterance was spoken"

@@ -99,11 +99,11 @@ class _ManagedConnectionState(VoiceConnectionState):
         self._retired: _VoiceSocket | None = None
 
     def _create_socket(self) -> None:
-        # The socket before the previous one: the reader thread has read the previous one
-        # since, so it no longer waits on this one.
-        if self._retired is not None:
+        if self._retired is not None:  # shut down a whole connection ago: the reader thread has left it
             self._retired.release()
         self._retired = self.socket if isinstance(self.socket, _VoiceSocket) else None
+        if self._retired is not None:  # discord.py's disconnect did this, unless it replaces a live socket
+            self._retired.close()
         self.socket = _VoiceSocket(socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.setblocking(False)
         self._socket_reader.resume()
