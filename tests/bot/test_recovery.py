@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from voicebot.bot.voice.recovery import Action, Decision, RecoveryDriver, VoiceRecovery
@@ -150,3 +152,23 @@ async def test_driver_reports_recovering_only_while_it_recovers() -> None:
     assert await driver.handle_close(4006)
     assert seen == [True]
     assert not driver.recovering
+
+
+async def test_speech_waiting_for_the_recovery_resumes_when_it_ends() -> None:
+    link = FakeLink()
+    driver, _, _ = _driver(link)
+    await asyncio.wait_for(driver.wait_recovered(), 0.1)  # nothing to wait for
+    reconnected = asyncio.Event()
+
+    async def reconnect() -> bool:
+        await reconnected.wait()
+        return True
+
+    link.reconnect = reconnect  # type: ignore[method-assign]
+    handling = asyncio.create_task(driver.handle_close(4006))
+    waiter = asyncio.create_task(driver.wait_recovered())
+    await asyncio.sleep(0.05)
+    assert not waiter.done(), "returned while the reconnect was still going on"
+    reconnected.set()
+    await asyncio.wait_for(waiter, 1.0)
+    assert await handling
