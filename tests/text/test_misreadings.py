@@ -78,10 +78,13 @@ def test_hyphen_between_numbers_is_a_range_only_before_a_counter(text: str, expe
         ("3rd", "サード"),
         ("4th", "フォース"),
         ("2ndシーズン", "セカンドシーズン"),
+        ("明日は1stライブ", "明日はファーストライブ"),
+        ("この3rdシングル", "このサードシングル"),
         ("11th", "11番目"),
         ("21st", "21番目"),
         ("1th", "1th"),  # not an ordinal
         ("v1st", "v1st"),
+        ("1.1st", "1.1st"),
     ],
 )
 def test_english_ordinals(text: str, expected: str) -> None:

@@ -86,7 +86,7 @@ _DATE_AFTER = re.compile(
     r"\s?(?:\((?:[月火水木金土日祝]|Mon|Tue|Wed|Thu|Fri|Sat|Sun)|\d{1,2}:\d{2}|[~〜-]\s?\d{1,2}/\d)"
 )
 _DATE_BEFORE = re.compile(r"\d/\d{1,2}\s?[~〜-]\s?$")
-_ORDINAL = re.compile(r"(?<![\w.])(\d+)(st|nd|rd|th)(?![A-Za-z])")
+_ORDINAL = re.compile(r"(?<![A-Za-z0-9.])(\d+)(st|nd|rd|th)(?![A-Za-z])")  # 明日は1st: kana may touch it
 _HYPHEN_RANGE = re.compile(r"(?<![\d.,-])(\d{1,4})-(\d{1,4})(?![\d.,-])(?=[\u3400-\u9fff\u30a1-\u30fa])")
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
 _CURRENCY = re.compile(r"([¥$€£₩])\s?(\d+(?:\.\d+)?)")
