@@ -43,6 +43,8 @@ def test_common_and_impossible_dates_read_as_fractions(text: str, expected: str)
         ("1/3 19:00から", "1月3日 19時から"),
         ("12/28~1/3", "12月28日から1月3日"),
         ("1/2〜1/4", "1月2日から1月4日"),
+        ("12/28-1/3", "12月28日から1月3日"),
+        ("2026/12/28 - 2027/1/3", "2026年12月28日から2027年1月3日"),
     ],
 )
 def test_dates_and_date_cues_read_as_dates(text: str, expected: str) -> None:

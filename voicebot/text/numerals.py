@@ -86,6 +86,7 @@ _DATE_AFTER = re.compile(
     r"\s?(?:\((?:[月火水木金土日祝]|Mon|Tue|Wed|Thu|Fri|Sat|Sun)|\d{1,2}:\d{2}|[~〜-]\s?\d{1,2}/\d)"
 )
 _DATE_BEFORE = re.compile(r"\d/\d{1,2}\s?[~〜-]\s?$")
+_DATE_HYPHEN = re.compile(r"(?<=\d日)\s?-\s?(?=(?:\d{4}年)?\d{1,2}月\d{1,2}日)")
 _ORDINAL = re.compile(r"(?<![A-Za-z0-9.])(\d+)(st|nd|rd|th)(?![A-Za-z])")  # 明日は1st: kana may touch it
 _HYPHEN_RANGE = re.compile(r"(?<![\d.,-])(\d{1,4})-(\d{1,4})(?![\d.,-])(?=[\u3400-\u9fff\u30a1-\u30fa])")
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
@@ -149,11 +150,13 @@ def read_numbers(text: str) -> str:
     ``2026/11/22`` -> 2026年11月22日, ``11/22`` -> 11月22日, ``1/3`` -> 3分の1 (the rule is in
     the module docstring), ``12:30`` -> 12時30分, ``1st`` -> ファースト, ``21st`` -> 21番目,
     ``¥1,200`` -> 1200円, ``$5`` -> 5ドル, ``50%`` -> 50パーセント, ``10km`` -> 10キロメートル,
-    ``3~5`` -> 3から5, ``3-5人`` -> 3から5人, ``-3`` -> マイナス3. Digits themselves stay digits.
+    ``3~5`` -> 3から5, ``3-5人`` -> 3から5人, ``12/28-1/3`` -> 12月28日から1月3日, ``-3`` -> マイナス3.
+    Digits themselves stay digits.
     """
     text = _GROUPED.sub(lambda m: m[0].replace(",", ""), text)
     text = _YMD.sub(_date, text)
     text = _SLASH.sub(_date_or_fraction, text)
+    text = _DATE_HYPHEN.sub("から", text)
     text = _TIME.sub(_time, text)
     text = _ORDINAL.sub(_ordinal, text)
     text = _CURRENCY.sub(lambda m: f"{m[2]}{_CURRENCIES[m[1]]}", text)
