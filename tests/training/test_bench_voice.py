@@ -33,4 +33,5 @@ def test_bench_voice_names_a_missing_speaker(
 ) -> None:
     args = ["bench", "voice", "--data", str(tiny_data), "--speaker", "nobody", "--voice", "openjtalk"]
     assert main([*args, "--out", str(tmp_path)]) == 1
-    assert "no validation sentences of speaker 'nobody'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no validation sentences of speaker 'nobody'" in err and "--speaker (alpha" in err

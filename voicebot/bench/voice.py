@@ -24,6 +24,7 @@ import torch
 from voicebot.cli.common import init
 from voicebot.cli.speak import select_voice
 from voicebot.errors import VoicebotError
+from voicebot.training.errors import DataError
 from voicebot.training.manifest import Utterance, read_manifest
 from voicebot.voices import OPENJTALK_NAME, Voice
 
@@ -63,9 +64,14 @@ def speak_all(
 
 
 def _utterances(data: Path, speaker: str, count: int) -> list[Utterance]:
-    chosen = [u for u in read_manifest(data / "val.tsv") if u.speaker == speaker][:count]
+    held_out = read_manifest(data / "val.tsv")
+    chosen = [u for u in held_out if u.speaker == speaker][:count]
     if not chosen:
-        raise VoicebotError(f"{data / 'val.tsv'} has no validation sentences of speaker {speaker!r}")
+        speakers = ", ".join(sorted({u.speaker for u in held_out})) or "none"
+        raise DataError(
+            f"{data / 'val.tsv'} has no validation sentences of speaker {speaker!r}: "
+            f"pick one of its speakers with --speaker ({speakers})"
+        )
     return chosen
 
 
