@@ -81,6 +81,15 @@ def _session(engine: Any, frame_delay: float = 0.005, **kwargs: Any) -> tuple[Vo
     return VoiceSession(voice.channel.guild.id, voice, engine, **options), voice
 
 
+async def _joined(engine: Engine) -> tuple[SessionManager, FakeGuild, VoiceSession]:
+    """A session manager whose bot has joined a voice channel with one human in it."""
+    manager = SessionManager(engine, max_queue=3, idle_timeout=60.0, connector=fake_connector)
+    guild = FakeGuild()
+    channel = FakeVoiceChannel(guild)
+    FakeMember(guild, "ひと").join(channel)
+    return manager, guild, await manager.join(channel)  # type: ignore[arg-type]
+
+
 async def _wait_for(condition: Any, timeout: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
@@ -176,11 +185,7 @@ async def test_leaves_when_no_humans_are_left(engine: Engine) -> None:
 
 
 async def test_own_leave_during_a_voice_reconnect_keeps_the_session(engine: Engine) -> None:
-    manager = SessionManager(engine, max_queue=3, idle_timeout=60.0, connector=fake_connector)
-    guild = FakeGuild()
-    channel = FakeVoiceChannel(guild)
-    FakeMember(guild, "ひと").join(channel)
-    session = await manager.join(channel)  # type: ignore[arg-type]
+    manager, guild, session = await _joined(engine)
     session.voice.recovering = True  # type: ignore[misc]
     await manager.on_voice_state_update(guild.me)  # type: ignore[arg-type]
     assert not session.closed
@@ -203,11 +208,7 @@ async def test_speech_during_a_voice_reconnect_plays_once_the_connection_is_back
 
 
 async def test_shutdown_while_in_voice_leaves_once(engine: Engine) -> None:
-    manager = SessionManager(engine, max_queue=3, idle_timeout=60.0, connector=fake_connector)
-    guild = FakeGuild()
-    channel = FakeVoiceChannel(guild)
-    FakeMember(guild, "ひと").join(channel)
-    session = await manager.join(channel)  # type: ignore[arg-type]
+    manager, guild, session = await _joined(engine)
     session.voice.leave_delay = 0.3  # type: ignore[attr-defined]
     shutdown = asyncio.create_task(manager.close(grace=1.0))
     await asyncio.sleep(0.1)  # the leave is in flight; Discord reports the bot out of voice
