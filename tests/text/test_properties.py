@@ -41,6 +41,11 @@ def test_normalize_never_raises_and_is_bounded(text: str, max_chars: int) -> Non
     assert not any(0xD800 <= ord(c) <= 0xDFFF or c == "\x00" for c in out)
 
 
+def test_normalize_takes_a_long_run_of_digits() -> None:
+    digits = "1" * 5000  # Python refuses int() of more than 4300 digits
+    assert normalize(f"{digits}st {digits}/{digits} {digits}-{digits}人", NormalizeOptions(max_chars=20))
+
+
 @SETTINGS
 @given(
     text=CHAT | st.text(ANY_CHAR),

@@ -87,7 +87,8 @@ _DATE_AFTER = re.compile(
 )
 _DATE_BEFORE = re.compile(r"\d/\d{1,2}\s?[~〜-]\s?$")
 _DATE_HYPHEN = re.compile(r"(?<=\d日)\s?-\s?(?=(?:\d{4}年)?\d{1,2}月\d{1,2}日)")
-_ORDINAL = re.compile(r"(?<![A-Za-z0-9.])(\d+)(st|nd|rd|th)(?![A-Za-z])")  # 明日は1st: kana may touch it
+# Kana may touch it (明日は1st); at most 9 digits: int() refuses strings of over 4300.
+_ORDINAL = re.compile(r"(?<![A-Za-z0-9.])(\d{1,9})(st|nd|rd|th)(?![A-Za-z])")
 _HYPHEN_RANGE = re.compile(r"(?<![\d.,-])(\d{1,4})-(\d{1,4})(?![\d.,-])(?=[\u3400-\u9fff\u30a1-\u30fa])")
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
 _CURRENCY = re.compile(r"([¥$€£₩])\s?(\d+(?:\.\d+)?)")
