@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from voicebot import __version__
 from voicebot.errors import VoicebotError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 # Order is the order shown by ``voicebot --help``.
 SUBCOMMANDS = ("say", "run", "data", "train", "export", "bench", "doctor")
