@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-from voicebot.cli.common import help_text
+from voicebot.cli.common import help_text, positive_int
 
 __all__ = ["TARGETS", "register"]
 
@@ -57,7 +57,9 @@ def _voice_arguments(parser: argparse.ArgumentParser) -> None:
         "--data", type=Path, required=True, help="dataset folder made by `voicebot data prepare`"
     )
     parser.add_argument("--speaker", default="jf_alpha", help="speaker whose validation sentences to speak")
-    parser.add_argument("--count", type=int, default=60, help="at most this many sentences (default 60)")
+    parser.add_argument(
+        "--count", type=positive_int, default=60, help="at most this many sentences (default 60)"
+    )
     parser.add_argument(
         "--voice", default=None, help="voice name or .safetensors path (default: the default voice)"
     )

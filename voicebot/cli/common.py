@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 
 from voicebot.config import Settings, get_settings
 from voicebot.logs import setup_logging
 
-__all__ = ["help_text", "init"]
+__all__ = ["help_text", "init", "positive_int"]
 
 
 def init(verbose: bool = False) -> Settings:
@@ -20,3 +21,11 @@ def init(verbose: bool = False) -> Settings:
 def help_text(docstring: str | None) -> str:
     """A module docstring as ``--help`` text: reStructuredText markup removed."""
     return re.sub(r"``([^`]*)``", r"\1", (docstring or "").replace("::\n", ":\n"))
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value

@@ -16,19 +16,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from voicebot.cli.common import help_text, init
+from voicebot.cli.common import help_text, init, positive_int
 
 __all__ = ["register"]
 
 # Stopped by a signal: the shell convention 128 + signal number, after a clean save.
 _EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -72,8 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--init-from", type=Path, metavar="VOICE", help="fine-tune from a voice file (new runs)"
     )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train")
-    parser.add_argument("--steps", type=_positive, help="train until this global step (config: max_steps)")
-    parser.add_argument("--batch-size", type=_positive, help="utterances per step (may change on resume)")
+    parser.add_argument("--steps", type=positive_int, help="train until this global step (config: max_steps)")
+    parser.add_argument("--batch-size", type=positive_int, help="utterances per step (may change on resume)")
     parser.add_argument("--workers", type=int, help="DataLoader worker processes (config: num_workers)")
     parser.add_argument(
         "--time-limit", type=float, metavar="MINUTES", help="checkpoint and stop after this long"
