@@ -174,7 +174,7 @@ async def test_plugin_data_is_namespaced_and_scoped(tmp_path: Path) -> None:
             await reader.set("big", "x" * (MAX_PLUGIN_VALUE_BYTES + 1))
 
 
-async def test_delete_user_data_forgets_that_user_only(tmp_path: Path) -> None:
+async def test_delete_user_data_forgets_that_user_only_and_keeps_moderation(tmp_path: Path) -> None:
     path = tmp_path / "db"
     async with Database(path) as db:
         for guild in (GUILD, OTHER_GUILD):
@@ -186,13 +186,13 @@ async def test_delete_user_data_forgets_that_user_only(tmp_path: Path) -> None:
         await notes.set("n", "bob's", guild_id=GUILD, user_id=BOB)
         await notes.set("n", "guild-wide", guild_id=GUILD)
 
-        assert await db.delete_user_data(ALICE) == 4
+        assert await db.delete_user_data(ALICE) == 3
 
     async with Database(path) as db:
         assert await db.get_user_voice(GUILD, ALICE) is None
         assert await db.get_user_voice(OTHER_GUILD, ALICE) is None
         assert await db.get_user_voice(GUILD, BOB) == UserVoice("b")
-        assert (await db.get_guild_settings(GUILD)).ignored_users == {BOB}
+        assert (await db.get_guild_settings(GUILD)).ignored_users == {ALICE, BOB}  # an admin's decision
         notes = db.plugin_data("notes")
         assert await notes.get("n", guild_id=GUILD, user_id=ALICE) is None
         assert await notes.get("n", guild_id=GUILD, user_id=BOB) == "bob's"

@@ -101,8 +101,8 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "Stopped and cleared the queue ({count} waiting).",
     },
     "forgot": {
-        "ja": "あなたについて保存していたデータ(声の設定など)をすべて削除しました。",
-        "en": "Deleted everything stored about you (voice settings and the like).",
+        "ja": "あなたが保存したデータ(声の設定など)をすべて削除しました。管理者の読み上げ除外設定は残ります。",
+        "en": "Deleted everything you stored (voice settings and the like). An admin's reader ignore stays.",
     },
     "forgot_partly": {
         "ja": "データを削除しましたが、次のプラグインで失敗しました: {plugins}。管理者に連絡してください。",

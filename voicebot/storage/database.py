@@ -331,13 +331,16 @@ class Database:
         return PluginData(self, plugin)
 
     async def delete_user_data(self, user_id: int) -> int:
-        """Forget everything stored about the user in every guild (voices, ignore lists, plugin data).
+        """Forget what the user stored in every guild (their voices and plugin data).
+
+        An admin's decision to ignore the user is the guild's moderation record, not the
+        user's data, and stays: otherwise ``/forgetme`` would undo ``/reader ignore``.
 
         Returns: the number of records deleted.
         """
         async with self._write() as conn:
             deleted = 0
-            for table in ("user_voices", "ignored_users", "plugin_data"):
+            for table in ("user_voices", "plugin_data"):
                 cursor = await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
                 deleted += cursor.rowcount
         _log.info("deleted %d stored records about a user on request", deleted)
