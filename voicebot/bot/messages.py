@@ -101,7 +101,7 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "Stopped and cleared the queue ({count} waiting).",
     },
     "forgot": {
-        "ja": "あなたが保存したデータ(声の設定など)をすべて削除しました。管理者の読み上げ除外設定は残ります。",
+        "ja": "あなたが保存したデータ(声の設定など)を削除しました。管理者の読み上げ除外設定は残ります。",
         "en": "Deleted everything you stored (voice settings and the like). An admin's reader ignore stays.",
     },
     "forgot_partly": {
