@@ -132,3 +132,13 @@ def test_train_init_from_prints_the_summary(
     assert "new (fresh rows): v" in caplog.text
     assert "speakers: matched kumo; new (fresh rows): newcomer" in caplog.text
     assert "discriminators: start from scratch" in caplog.text
+
+
+def test_export_to_an_unwritable_place_is_one_readable_line(
+    tmp_path: Path, trained_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    target = tmp_path / "a-file" / "voice.safetensors"
+    assert main(["export", str(trained_run), "-o", str(target), "--name", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("voicebot export: error: ") and "a-file" in err and "Traceback" not in err

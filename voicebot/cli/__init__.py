@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VoicebotError as exc:
         print(f"voicebot {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file or folder the user named: missing, unreadable, disk full
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"voicebot {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
