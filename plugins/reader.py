@@ -133,6 +133,8 @@ def setup(ctx: PluginContext) -> None:
         author = message.author
         if (author.bot and not options.read_bots) or author.id in options.ignored_users:
             return
+        if getattr(author, "guild", None) is None:  # a webhook or a user no longer a member: no voice
+            return
         if options.skip_prefixes and message.content.startswith(options.skip_prefixes):
             return
         with_name = options.read_names and last_speaker.get(guild_id) != author.id

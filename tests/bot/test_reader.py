@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import discord
 import pytest_asyncio
@@ -122,3 +123,12 @@ async def test_only_admins_or_the_admin_role_choose_who_is_not_read(channel: Cha
     await invoke(channel.registry, "reader ignore", moderator, user=target)
     await channel.post((target, "読まれない"))
     assert channel.said == ["じろう、読まれる"]
+
+
+async def test_webhook_messages_are_skipped_even_when_bots_are_read(
+    channel: Channel, services: BotServices
+) -> None:
+    await services.db.update_guild_settings(channel.admin.guild.id, read_bots=True)
+    webhook = SimpleNamespace(id=4242, bot=True, display_name="お知らせ")  # a discord.User: no guild
+    await channel.post((webhook, "ウェブフックの投稿"), (channel.admin, "人の投稿"))  # type: ignore[arg-type]
+    assert channel.said == ["たろう、人の投稿"]
