@@ -42,6 +42,11 @@ class Alignment(NamedTuple):
     """Scalar forward-sum (CTC) loss of the attention."""
 
 
+def _lengths(mask: Tensor) -> Tensor:
+    """Valid lengths (B,) of a (B, 1, T) mask."""
+    return mask.sum(dim=(1, 2)).long()
+
+
 def _log_beta(x: Tensor, y: Tensor) -> Tensor:
     return torch.lgamma(x) + torch.lgamma(y) - torch.lgamma(x + y)
 
@@ -109,9 +114,9 @@ class DifferentiableAligner(nn.Module):
         keys = self.key_proj(text_h.transpose(1, 2))
         scores = torch.bmm(queries, keys.transpose(1, 2)).float() / channels**0.5
         scores = scores.masked_fill(text_mask == 0, MASK_VALUE)
-        text_lengths = text_mask.sum(dim=(1, 2)).long()
-        frame_lengths = frame_mask.sum(dim=(1, 2)).long()
-        prior = beta_binomial_log_prior(text_lengths, frame_lengths, scores.size(2), scores.size(1))
+        prior = beta_binomial_log_prior(
+            _lengths(text_mask), _lengths(frame_mask), scores.size(2), scores.size(1)
+        )
         return (F.log_softmax(scores, dim=-1) + prior).masked_fill(text_mask == 0, MASK_VALUE)
 
     def index_mapping(self, alpha: Tensor, text_mask: Tensor, frame_mask: Tensor) -> Tensor:
@@ -133,9 +138,7 @@ class DifferentiableAligner(nn.Module):
         """Args: text_h (B, C, T_text), text_mask (B, 1, T_text), mel (B, n_mels, T_frames),
         frame_mask (B, 1, T_frames). Returns: :class:`Alignment`."""
         log_alpha = self.log_attention(text_h, text_mask, mel, frame_mask)
-        text_lengths = text_mask.sum(dim=(1, 2)).long()
-        frame_lengths = frame_mask.sum(dim=(1, 2)).long()
-        forward_sum = forward_sum_loss(log_alpha, text_lengths, frame_lengths)
+        forward_sum = forward_sum_loss(log_alpha, _lengths(text_mask), _lengths(frame_mask))
         alpha = torch.softmax(log_alpha, dim=-1)
         pi = self.index_mapping(alpha, text_mask, frame_mask)
         frames = torch.arange(pi.size(1), device=pi.device, dtype=torch.float32)

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from voicebot.model import SpectrogramFeatures
+from voicebot.model.layers import sequence_mask
 from voicebot.training.dataset import Batch
 from voicebot.training.losses import mel_loss
 from voicebot.training.manifest import Utterance
@@ -91,9 +92,7 @@ def evaluate(state: TrainState, batch: Batch, features: SpectrogramFeatures) -> 
             audio, lengths = model.infer(batch.ids, batch.id_lengths, batch.speakers)
         finally:
             model.train()
-    token_mask = (
-        torch.arange(batch.ids.size(1), device=batch.ids.device)[None] < batch.id_lengths[:, None]
-    ).float()
+    token_mask = sequence_mask(batch.id_lengths, batch.ids.size(1))[:, 0].float()
     frames = batch.spec_lengths.float()
     scalars = {
         "val/mel": loss.item(),
