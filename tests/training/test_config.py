@@ -26,6 +26,12 @@ def test_shipped_configs_load_with_their_presets() -> None:
     assert small == load_config(None)
 
 
+@pytest.mark.parametrize("path", sorted(CONFIGS_DIR.glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_config_is_valid(path: Path) -> None:
+    config = load_config(path)
+    assert config.train.adversarial_start < config.train.max_steps
+
+
 def test_unknown_train_key_is_named_with_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path, "[train]\nbatchsize = 8\n")
     with pytest.raises(ConfigError, match=r"c\.toml: unknown key 'train\.batchsize'"):
