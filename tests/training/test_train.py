@@ -135,3 +135,19 @@ def test_mel_only_warm_up_leaves_the_discriminators_untrained_until_its_end(
     events.Reload()
     assert [event.step for event in events.Scalars("loss/d")] == [15]
     assert next(event.step for event in events.Scalars("loss/mel")) == 5  # logged during the warm-up
+
+
+def test_a_diverging_run_stops_with_advice_and_keeps_its_last_good_checkpoint(
+    tmp_path: Path, tiny_data: Path, tiny_config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    assert train(_options(tiny_data, run, tiny_config_path, steps=10)).step == 10
+    wild = tmp_path / "wild.toml"
+    wild.write_text(tiny_config_path.read_text().replace("learning_rate = 2e-3", "learning_rate = 1e30"))
+
+    code = main(["train", "--data", str(tiny_data), "--run", str(run), "--config", str(wild), "-q"])
+
+    assert code == 2
+    assert "lower train.learning_rate" in capsys.readouterr().err
+    assert [p.name for p in list_checkpoints(run)] == ["step_000000010.pt"]
+    assert load_latest(run)["step"] == 10  # type: ignore[index]

@@ -6,6 +6,7 @@ Model, discriminator, both optimizers, both schedulers, the global step and the 
 
 from __future__ import annotations
 
+import logging
 import random
 from typing import Any
 
@@ -21,6 +22,8 @@ from voicebot.training.errors import CheckpointError
 __all__ = ["CHECKPOINT_FORMAT", "TrainState", "get_rng_state", "set_rng_state"]
 
 CHECKPOINT_FORMAT = 1
+
+_log = logging.getLogger(__name__)
 
 
 def get_rng_state() -> dict[str, Any]:
@@ -118,5 +121,34 @@ class TrainState:
             ) from None
         self.sched_g.load_state_dict(state["sched_g"])
         self.sched_d.load_state_dict(state["sched_d"])
+        self._apply_optimizer_config()
         self.step = int(state["step"])
         set_rng_state(state["rng"])
+
+    def _apply_optimizer_config(self) -> None:
+        """Make the run's config win over the optimizer settings stored in a checkpoint.
+
+        Without this, a ``learning_rate`` or ``lr_decay`` changed for a resumed run (the advice
+        after a diverging run) would silently keep the old values. Unchanged values are left
+        untouched, so a plain resume stays exact.
+        """
+        cfg = self.config.train
+        for optimizer, scheduler in ((self.optim_g, self.sched_g), (self.optim_d, self.sched_d)):
+            if (
+                scheduler.base_lrs != [cfg.learning_rate] * len(scheduler.base_lrs)
+                or scheduler.gamma != cfg.lr_decay
+            ):
+                _log.info(
+                    "learning rate %g (decay %g) from the config replaces the checkpoint's %g (decay %g)",
+                    cfg.learning_rate,
+                    cfg.lr_decay,
+                    scheduler.base_lrs[0],
+                    scheduler.gamma,
+                )
+                scheduler.base_lrs = [cfg.learning_rate] * len(scheduler.base_lrs)
+                scheduler.gamma = cfg.lr_decay
+                for group in optimizer.param_groups:
+                    group["initial_lr"] = cfg.learning_rate
+                    group["lr"] = cfg.learning_rate * cfg.lr_decay**scheduler.last_epoch
+            for group in optimizer.param_groups:
+                group.update(betas=tuple(cfg.adam_betas), eps=cfg.adam_eps, weight_decay=cfg.weight_decay)

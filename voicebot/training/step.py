@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from contextlib import AbstractContextManager
 
 import torch
@@ -20,10 +21,12 @@ __all__ = ["slice_segments", "train_step", "weighted_model_loss"]
 
 
 def slice_segments(audio: Tensor, starts: Tensor, length: int, hop_length: int) -> Tensor:
-    """Cut ``audio`` (B, 1, S) at ``starts`` (B,) frames into (B, 1, length) samples, zero-padded."""
-    needed = int(starts.max()) * hop_length + length
-    if audio.shape[-1] < needed:
-        audio = torch.nn.functional.pad(audio, (0, needed - audio.shape[-1]))
+    """Cut ``audio`` (B, 1, S) at ``starts`` (B,) frames into (B, 1, length) samples, zero-padded.
+
+    A start lies inside its item, so padding by ``length`` always suffices; computing the
+    exact need would read ``starts`` back from the GPU and stall the step.
+    """
+    audio = torch.nn.functional.pad(audio, (0, length))
     offsets = starts.to(audio.device).long() * hop_length
     index = offsets[:, None] + torch.arange(length, device=audio.device)[None, :]
     return torch.gather(audio[:, 0], 1, index).unsqueeze(1)
@@ -52,7 +55,7 @@ def weighted_model_loss(losses: dict[str, Tensor], weights: dict[str, float]) ->
 
 def _discriminator_step(
     state: TrainState, real: Tensor, fake: Tensor, autocast: AbstractContextManager[object]
-) -> dict[str, float]:
+) -> dict[str, Tensor]:
     """Update the discriminators on real and (detached) generated segments."""
     with autocast:
         (real_d, _), (fake_d, _) = _split(
@@ -63,7 +66,7 @@ def _discriminator_step(
     loss_d.backward()
     norm_d = torch.nn.utils.clip_grad_norm_(state.discriminator.parameters(), state.config.train.grad_clip)
     state.optim_d.step()
-    return {"loss/d": loss_d.item(), "grad_norm/discriminator": norm_d.item()}
+    return {"loss/d": loss_d.detach(), "grad_norm/discriminator": norm_d}
 
 
 def _adversarial_losses(
@@ -87,6 +90,10 @@ def train_step(
 
     During the first ``train.adversarial_start`` steps only the generator trains, on the mel
     and model losses (the discriminators are not run at all).
+
+    The scalars are read back from the device once, at the end: every read waits for the GPU
+    to catch up, and a read in the middle would keep the CPU from queueing the rest of the
+    step. A non-finite loss is reported then, before anything is saved.
     """
     cfg: TrainConfig = state.config.train
     hop = state.config.model.hop_length
@@ -111,12 +118,7 @@ def train_step(
     if adversarial:
         loss_adv, loss_fm = _adversarial_losses(state, real, fake, autocast)
         loss_g = loss_g + cfg.adversarial_weight * loss_adv + cfg.feature_weight * loss_fm
-        scalars.update({"loss/adversarial": loss_adv.item(), "loss/feature_matching": loss_fm.item()})
-    if not torch.isfinite(loss_g):
-        raise TrainingError(
-            f"generator loss is {loss_g.item()} at step {state.step}: lower train.learning_rate and "
-            "rerun (training resumes from the last checkpoint)"
-        )
+        scalars.update({"loss/adversarial": loss_adv.detach(), "loss/feature_matching": loss_fm.detach()})
     state.optim_g.zero_grad(set_to_none=True)
     loss_g.backward()
     norm_g = torch.nn.utils.clip_grad_norm_(state.model.parameters(), cfg.grad_clip)
@@ -127,7 +129,13 @@ def train_step(
     state.step += 1
 
     scalars.update(
-        {"loss/g_total": loss_g.item(), "loss/mel": loss_mel.item(), "grad_norm/generator": norm_g.item()}
+        {"loss/g_total": loss_g.detach(), "loss/mel": loss_mel.detach(), "grad_norm/generator": norm_g}
     )
-    scalars.update({f"loss/model_{name}": value.item() for name, value in out.losses.items()})
-    return scalars
+    scalars.update({f"loss/model_{name}": value.detach() for name, value in out.losses.items()})
+    values = dict(zip(scalars, torch.stack([v.float() for v in scalars.values()]).tolist(), strict=True))
+    if not math.isfinite(values["loss/g_total"]):
+        raise TrainingError(
+            f"generator loss is {values['loss/g_total']} at step {state.step}: lower train.learning_rate "
+            "and rerun (training resumes from the last checkpoint)"
+        )
+    return values
