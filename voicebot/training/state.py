@@ -50,9 +50,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def _adamw(params: Any, cfg: TrainConfig) -> torch.optim.AdamW:
+def _adamw(params: Any, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+    # The fused CUDA kernel updates every tensor in a few launches instead of several per tensor.
     return torch.optim.AdamW(
-        params, lr=cfg.learning_rate, betas=cfg.adam_betas, eps=cfg.adam_eps, weight_decay=cfg.weight_decay
+        params,
+        lr=cfg.learning_rate,
+        betas=cfg.adam_betas,
+        eps=cfg.adam_eps,
+        weight_decay=cfg.weight_decay,
+        fused=device.type == "cuda",
     )
 
 
@@ -77,8 +83,8 @@ class TrainState:
         self.discriminator = Discriminator(cfg.mpd_periods, cfg.mrd_resolutions, cfg.discriminator_width).to(
             device
         )
-        self.optim_g = _adamw(self.model.parameters(), cfg)
-        self.optim_d = _adamw(self.discriminator.parameters(), cfg)
+        self.optim_g = _adamw(self.model.parameters(), cfg, device)
+        self.optim_d = _adamw(self.discriminator.parameters(), cfg, device)
         self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, cfg.lr_decay)
         self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.optim_d, cfg.lr_decay)
 
