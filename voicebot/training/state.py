@@ -51,7 +51,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def _adamw(params: Any, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
-    # The fused CUDA kernel updates every tensor in a few launches instead of several per tensor.
+    # On CUDA the fused kernel does the whole update in fewer launches than the default multi-tensor one.
     return torch.optim.AdamW(
         params,
         lr=cfg.learning_rate,
