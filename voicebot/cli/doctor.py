@@ -22,12 +22,22 @@ __all__ = ["Check", "register", "run_checks"]
 
 @dataclass(frozen=True)
 class Check:
-    """One line of the doctor's report."""
+    """One line of the doctor's report.
+
+    ``warning`` marks a line that is not ok but does not stop anything from working (it is
+    shown as ``warn`` and does not make the doctor exit non-zero).
+    """
 
     name: str
     ok: bool
     detail: str
     hint: str = ""
+    warning: bool = False
+
+    @property
+    def label(self) -> str:
+        """``ok``, ``warn`` or ``FAIL``."""
+        return "ok" if self.ok else "warn" if self.warning else "FAIL"
 
 
 def _version(dist: str) -> str | None:
@@ -129,7 +139,13 @@ def check_models(settings: Settings) -> list[Check]:
     files = sorted(p.name for p in models.glob("*.safetensors"))
     if not files:
         return [
-            Check("models", False, f"no *.safetensors in {models}", "only the Open JTalk voice will speak")
+            Check(
+                "models",
+                False,
+                f"no *.safetensors in {models}",
+                "only the Open JTalk voice will speak (add a voice file or upload one with /model upload)",
+                warning=True,
+            )
         ]
     return [Check("models", True, ", ".join(files))]
 
@@ -222,12 +238,13 @@ def _main(args: argparse.Namespace) -> int:
     results = run_checks(settings)
     width = max(len(c.name) for c in results)
     for c in results:
-        print(f"[{' ok ' if c.ok else 'FAIL'}] {c.name:<{width}}  {c.detail}")
+        print(f"[{c.label:^4}] {c.name:<{width}}  {c.detail}")
         if c.hint:
             print(f"       {'':<{width}}  -> {c.hint}")
-    failed = [c for c in results if not c.ok]
-    print(f"\n{len(results) - len(failed)} ok, {len(failed)} to look at")
-    return 1 if failed else 0
+    counts = {label: sum(c.label == label for c in results) for label in ("ok", "warn", "FAIL")}
+    warnings = f"{counts['warn']} warning{'' if counts['warn'] == 1 else 's'}"
+    print(f"\n{counts['ok']} ok, {warnings}, {counts['FAIL']} to fix")
+    return 1 if counts["FAIL"] else 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

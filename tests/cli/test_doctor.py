@@ -1,0 +1,30 @@
+"""``voicebot doctor`` on a fresh install: what still works is a warning, not a failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voicebot.cli import main
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+def test_no_voice_file_is_a_warning_and_a_missing_token_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "models").mkdir()
+    monkeypatch.setenv("VOICEBOT_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("VOICEBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VOICEBOT_DISCORD_TOKEN", TOKEN)
+
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "[warn] models" in out and "only the Open JTalk voice will speak" in out
+    assert "1 warning, 0 to fix" in out
+
+    monkeypatch.setenv("VOICEBOT_DISCORD_TOKEN", "")
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] discord token" in out and "1 to fix" in out
