@@ -18,7 +18,7 @@ from voicebot.training.dataset import Batch
 from voicebot.training.losses import mel_loss
 from voicebot.training.manifest import Utterance
 from voicebot.training.state import TrainState
-from voicebot.training.step import slice_segments
+from voicebot.training.step import generate_segments
 
 __all__ = ["Evaluation", "alignment_image", "evaluate", "pick_eval_utterances"]
 
@@ -75,19 +75,7 @@ def evaluate(state: TrainState, batch: Batch, features: SpectrogramFeatures) -> 
         torch.manual_seed(state.config.train.seed)
         model.eval()
         try:
-            out = model.forward_train(
-                batch.ids,
-                batch.id_lengths,
-                batch.spec,
-                batch.mel,
-                batch.spec_lengths,
-                batch.speakers,
-                state.config.train.segment_frames,
-            )
-            fake = out.audio_hat.float()
-            real = slice_segments(
-                batch.audio, out.slice_starts, fake.shape[-1], state.config.model.hop_length
-            )
+            out, fake, real = generate_segments(state, batch)
             loss = mel_loss(features(fake.squeeze(1))[1], features(real.squeeze(1))[1])
             audio, lengths = model.infer(batch.ids, batch.id_lengths, batch.speakers)
         finally:

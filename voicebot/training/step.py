@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from voicebot.errors import ConfigError
-from voicebot.model import SpectrogramFeatures
+from voicebot.model import SpectrogramFeatures, TrainOutput
 from voicebot.training.config import TrainConfig
 from voicebot.training.dataset import Batch
 from voicebot.training.discriminators import DiscriminatorOutput
@@ -17,7 +17,7 @@ from voicebot.training.errors import TrainingError
 from voicebot.training.losses import discriminator_loss, feature_matching_loss, generator_loss, mel_loss
 from voicebot.training.state import TrainState
 
-__all__ = ["slice_segments", "train_step", "weighted_model_loss"]
+__all__ = ["generate_segments", "slice_segments", "train_step", "weighted_model_loss"]
 
 
 def slice_segments(audio: Tensor, starts: Tensor, length: int, hop_length: int) -> Tensor:
@@ -30,6 +30,23 @@ def slice_segments(audio: Tensor, starts: Tensor, length: int, hop_length: int) 
     offsets = starts.to(audio.device).long() * hop_length
     index = offsets[:, None] + torch.arange(length, device=audio.device)[None, :]
     return torch.gather(audio[:, 0], 1, index).unsqueeze(1)
+
+
+def generate_segments(state: TrainState, batch: Batch) -> tuple[TrainOutput, Tensor, Tensor]:
+    """The model's training pass on ``batch``: its output, the generated segments and the matching
+    recorded ones, both float32 (B, 1, segment samples)."""
+    out = state.model.forward_train(
+        batch.ids,
+        batch.id_lengths,
+        batch.spec,
+        batch.mel,
+        batch.spec_lengths,
+        batch.speakers,
+        state.config.train.segment_frames,
+    )
+    fake = out.audio_hat.float()
+    real = slice_segments(batch.audio, out.slice_starts, fake.shape[-1], state.config.model.hop_length)
+    return out, fake, real
 
 
 def _split(output: DiscriminatorOutput, size: int) -> tuple[DiscriminatorOutput, DiscriminatorOutput]:
@@ -96,19 +113,8 @@ def train_step(
     step. A non-finite loss is reported then, before anything is saved.
     """
     cfg: TrainConfig = state.config.train
-    hop = state.config.model.hop_length
     with autocast:
-        out = state.model.forward_train(
-            batch.ids,
-            batch.id_lengths,
-            batch.spec,
-            batch.mel,
-            batch.spec_lengths,
-            batch.speakers,
-            cfg.segment_frames,
-        )
-    fake = out.audio_hat.float()
-    real = slice_segments(batch.audio, out.slice_starts, fake.shape[-1], hop)
+        out, fake, real = generate_segments(state, batch)
     adversarial = state.step >= cfg.adversarial_start
 
     scalars = _discriminator_step(state, real, fake, autocast) if adversarial else {}
