@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -152,6 +153,11 @@ class ET2Model(nn.Module):
         kernels are chosen by size, so call :meth:`warm_up` before serving. A batch of more than one
         item compiles once more (batch 1 is special).
         """
+        # The iSTFT head's complex ops fall back to eager kernels by design; inductor's warning about
+        # it would greet every bot start-up as if something were wrong.
+        warnings.filterwarnings(
+            "ignore", message="Torchinductor does not support code generation for complex"
+        )
         for name, stage in (("_latents", self.synthesizer.latents), ("_decode", self.synthesizer.decode)):
             object.__setattr__(self, name, torch.compile(stage, dynamic=True, **options))  # type: ignore[arg-type]
         _log.info("frame synthesizer will be compiled on first use")
