@@ -74,6 +74,25 @@ def test_time_limit_saves_and_stops(tmp_path: Path, tiny_data: Path, tiny_config
     assert load_latest(tmp_path / "run")["step"] == 1  # type: ignore[index]
 
 
+@pytest.mark.parametrize(("native", "precision"), [(True, "bf16 autocast"), (False, "float32")])
+def test_cpu_trains_in_bf16_only_where_the_cpu_computes_it_natively(
+    tmp_path: Path,
+    tiny_data: Path,
+    tiny_config_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    native: bool,
+    precision: str,
+) -> None:
+    # Emulated bf16 would make a step slower than float32 on CPUs without AVX512-BF16 or AMX.
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    with caplog.at_level(logging.INFO, logger="voicebot.training"):
+        result = train(_options(tiny_data, tmp_path / "run", tiny_config_path, time_limit_minutes=1e-6))
+    assert result.step == 1
+    assert f"precision: {precision}" in caplog.text
+
+
 def test_corrupt_newest_checkpoint_falls_back_with_a_warning(
     trained_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -96,9 +96,18 @@ def _dataset_summary(data: Path, info: DatasetInfo) -> dict[str, Any]:
     }
 
 
+def _native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively (emulated bf16 is slower than float32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
 def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager[object]:
-    if device.type == "cuda" and enabled and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if enabled and _native_bf16(device):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
@@ -237,6 +246,8 @@ class _Trainer:
             return TrainResult(self.state.step, "done", None, None)
         limit = self.opts.time_limit_minutes * 60 if self.opts.time_limit_minutes else None
         autocast = _autocast(self.device, cfg.mixed_precision)
+        bf16 = not isinstance(autocast, contextlib.nullcontext)
+        _log.info("precision: %s", "bf16 autocast" if bf16 else "float32")
         rate = _Rate(self.state.step)
         first_step, stopped = self.state.step, "done"
         writer = SummaryWriter(str(run / "logs"), purge_step=self.state.step)
