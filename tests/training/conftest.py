@@ -54,7 +54,6 @@ learning_rate = 2e-3
 mpd_periods = [2, 3]
 mrd_resolutions = [[256, 64, 256]]
 stft_weight = 1.0
-phase_weight = 1.0
 stft_resolutions = [[256, 32, 128], [512, 64, 256]]
 discriminator_width = 0.125
 log_interval = 5

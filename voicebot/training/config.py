@@ -68,13 +68,6 @@ class TrainConfig(BaseModel):
         description="Weight of the multi-resolution log linear-STFT L1 loss (resolves harmonics the mel "
         "loss blurs; counts from step 0, also in the mel-only warm-up; 0: off).",
     )
-    phase_weight: float = Field(
-        0.0,
-        ge=0,
-        description="Weight of the phase-derivative loss (instantaneous frequency and group delay at the "
-        "decoder's own STFT, anti-wrapped: coherent harmonics without waiting for the discriminators; "
-        "counts from step 0; 0: off).",
-    )
     stft_resolutions: tuple[tuple[int, int, int], ...] = Field(
         ((512, 50, 240), (1024, 120, 600), (2048, 240, 1200)),
         min_length=1,

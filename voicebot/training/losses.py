@@ -1,21 +1,12 @@
-"""GAN losses: LSGAN for both sides, feature matching, mel L1, multi-resolution STFT and phase (float32)."""
+"""GAN losses: LSGAN for both sides, feature matching, mel L1 and multi-resolution STFT (all in float32)."""
 
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = [
-    "discriminator_loss",
-    "feature_matching_loss",
-    "generator_loss",
-    "mel_loss",
-    "phase_loss",
-    "stft_loss",
-]
+__all__ = ["discriminator_loss", "feature_matching_loss", "generator_loss", "mel_loss", "stft_loss"]
 
 
 def discriminator_loss(real: list[Tensor], fake: list[Tensor]) -> Tensor:
@@ -81,48 +72,5 @@ def stft_loss(fake: Tensor, real: Tensor, resolutions: tuple[tuple[int, int, int
         terms = [
             F.l1_loss(_log_magnitude(fake, *resolution), _log_magnitude(real, *resolution))
             for resolution in resolutions
-        ]
-    return torch.stack(terms).mean()
-
-
-def _anti_wrap(x: Tensor) -> Tensor:
-    """Distance of a phase difference to the nearest multiple of 2 pi (0 to pi)."""
-    return torch.abs(x - 2 * math.pi * torch.round(x / (2 * math.pi)))
-
-
-def _weighted_mean(values: Tensor, weight: Tensor) -> Tensor:
-    return (values * weight).sum() / weight.sum().clamp_min(1e-8)
-
-
-def phase_loss(fake: Tensor, real: Tensor, n_fft: int, hop: int, window: int) -> Tensor:
-    """Anti-wrapped L1 of the phase's time and frequency derivatives, magnitude weighted.
-
-    The instantaneous frequency (phase advance from frame to frame) and the group delay (phase
-    change from bin to bin) are what make a harmonic a clean tone instead of a noisy band; the
-    mel and STFT magnitude losses leave them to the discriminators. Derivatives, not the phase
-    itself: the absolute phase cannot be inferred from the magnitude spectrogram the decoder's
-    latents come from (APNet, Ai and Ling 2023, uses all three, unweighted).
-
-    A pair of bins counts by the smaller of the magnitudes of both signals at both bins: bins
-    that are near-silent in the recording have a random phase, and the phase of a bin that is
-    near-silent in the generated audio has no useful gradient (it grows as 1 / magnitude).
-
-    Args: fake, real (B, 1, S) or (B, S); the STFT's n_fft, hop and window (the decoder's own).
-    Returns: scalar Tensor, the mean of the two terms (each 0 to pi).
-    """
-    fake, real = fake.reshape(-1, fake.shape[-1]).float(), real.reshape(-1, real.shape[-1]).float()
-    with torch.autocast(device_type=fake.device.type, enabled=False):
-        hann = torch.hann_window(window, device=fake.device)
-        spec_fake, spec_real = (
-            torch.stft(x, n_fft, hop, window, hann, center=True, return_complex=True) for x in (fake, real)
-        )
-        weight = torch.minimum(spec_real.abs(), spec_fake.abs().detach())
-        # The tiny offset keeps the angle's gradient finite where the generated audio is exactly 0.
-        phase_fake, phase_real = torch.angle(spec_fake + 1e-7), torch.angle(spec_real)
-        time = _anti_wrap(phase_fake.diff(dim=2) - phase_real.diff(dim=2))
-        freq = _anti_wrap(phase_fake.diff(dim=1) - phase_real.diff(dim=1))
-        terms = [
-            _weighted_mean(time, torch.minimum(weight[:, :, 1:], weight[:, :, :-1])),
-            _weighted_mean(freq, torch.minimum(weight[:, 1:], weight[:, :-1])),
         ]
     return torch.stack(terms).mean()

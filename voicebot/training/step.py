@@ -19,7 +19,6 @@ from voicebot.training.losses import (
     feature_matching_loss,
     generator_loss,
     mel_loss,
-    phase_loss,
     stft_loss,
 )
 from voicebot.training.state import TrainState
@@ -132,11 +131,6 @@ def train_step(
         loss_stft = stft_loss(fake, real, cfg.stft_resolutions)
         loss_g = loss_g + cfg.stft_weight * loss_stft
         scalars["loss/stft"] = loss_stft.detach()
-    if cfg.phase_weight > 0:
-        model_cfg = state.config.model
-        loss_phase = phase_loss(fake, real, model_cfg.n_fft, model_cfg.hop_length, model_cfg.win_length)
-        loss_g = loss_g + cfg.phase_weight * loss_phase
-        scalars["loss/phase"] = loss_phase.detach()
     if adversarial:
         loss_adv, loss_fm = _adversarial_losses(state, real, fake, autocast)
         loss_g = loss_g + cfg.adversarial_weight * loss_adv + cfg.feature_weight * loss_fm
