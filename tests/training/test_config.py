@@ -65,11 +65,3 @@ def test_unknown_preset_and_bad_toml(tmp_path: Path) -> None:
         load_config(_write(tmp_path, '[model]\npreset = "huge"\n'))
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(_write(tmp_path, "[train\n"))
-
-
-def test_an_impossible_stft_is_named_with_the_rule(tmp_path: Path) -> None:
-    rule = r"'train\.stft_resolutions': .*window <= n_fft.*\[\[512, 50, 1024\]\]"
-    with pytest.raises(ConfigError, match=rule):
-        load_config(_write(tmp_path, "[train]\nstft_resolutions = [[512, 50, 1024]]\n"))
-    with pytest.raises(ConfigError, match=r"'train\.mrd_resolutions': .*all positive"):
-        load_config(_write(tmp_path, "[train]\nmrd_resolutions = [[512, 0, 256]]\n"))

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from voicebot.errors import ConfigError
 from voicebot.model import ModelConfig
@@ -62,17 +62,6 @@ class TrainConfig(BaseModel):
         "float32 elsewhere.",
     )
     mel_weight: float = Field(45.0, ge=0, description="Weight of the mel-spectrogram L1 loss.")
-    stft_weight: float = Field(
-        0.0,
-        ge=0,
-        description="Weight of the multi-resolution log linear-STFT L1 loss (resolves harmonics the mel "
-        "loss blurs; counts from step 0, also in the mel-only warm-up; 0: off).",
-    )
-    stft_resolutions: tuple[tuple[int, int, int], ...] = Field(
-        ((512, 50, 240), (1024, 120, 600), (2048, 240, 1200)),
-        min_length=1,
-        description="STFTs of the stft_weight loss as (n_fft, hop, window), window <= n_fft.",
-    )
     feature_weight: float = Field(2.0, ge=0, description="Weight of the discriminator feature-matching loss.")
     adversarial_weight: float = Field(1.0, ge=0, description="Weight of the generator's LSGAN loss.")
     adversarial_start: int = Field(
@@ -100,14 +89,6 @@ class TrainConfig(BaseModel):
     checkpoint_interval: int = Field(1000, ge=1, description="Steps between checkpoints.")
     keep_last: int = Field(3, ge=1, description="Checkpoints kept in the run folder (older ones deleted).")
 
-    @field_validator("stft_resolutions", "mrd_resolutions")
-    @classmethod
-    def _check_resolutions(cls, value: tuple[tuple[int, int, int], ...]) -> tuple[tuple[int, int, int], ...]:
-        for n_fft, hop, window in value:
-            if min(n_fft, hop, window) < 1 or window > n_fft:
-                raise ValueError("each STFT is [n_fft, hop, window], all positive, with window <= n_fft")
-        return value
-
 
 class RunConfig(BaseModel):
     """A resolved configuration: the model to build and how to train it."""
@@ -130,8 +111,7 @@ def _describe(error: ValidationError, source: str) -> str:
         return f"{source}: unknown key '{key}' (check its spelling against the documented fields)"
     value = item.get("input")
     shown = "" if isinstance(value, dict) else f" (got {value!r})"
-    message = item["msg"].removeprefix("Value error, ")
-    return f"{source}: '{key}': {message}{shown}"
+    return f"{source}: '{key}': {item['msg']}{shown}"
 
 
 def parse_config(data: dict[str, Any], source: str) -> RunConfig:

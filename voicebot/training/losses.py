@@ -1,4 +1,4 @@
-"""GAN losses: LSGAN for both sides, feature matching, mel L1 and multi-resolution STFT (all in float32)."""
+"""GAN losses: LSGAN for both sides, feature matching, mel L1 (all computed in float32)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["discriminator_loss", "feature_matching_loss", "generator_loss", "mel_loss", "stft_loss"]
+__all__ = ["discriminator_loss", "feature_matching_loss", "generator_loss", "mel_loss"]
 
 
 def discriminator_loss(real: list[Tensor], fake: list[Tensor]) -> Tensor:
@@ -41,36 +41,3 @@ def feature_matching_loss(real: list[list[Tensor]], fake: list[list[Tensor]]) ->
 def mel_loss(mel_hat: Tensor, mel: Tensor) -> Tensor:
     """L1 between log-mel spectrograms of shape (B, n_mels, T). Returns: scalar Tensor."""
     return F.l1_loss(mel_hat.float(), mel.float())
-
-
-def _log_magnitude(audio: Tensor, n_fft: int, hop: int, window: int) -> Tensor:
-    spec = torch.stft(
-        audio,
-        n_fft,
-        hop,
-        window,
-        torch.hann_window(window, device=audio.device),
-        center=True,
-        return_complex=True,
-    )
-    return torch.log(spec.abs().clamp_min(1e-5))
-
-
-def stft_loss(fake: Tensor, real: Tensor, resolutions: tuple[tuple[int, int, int], ...]) -> Tensor:
-    """L1 between log linear-magnitude spectrograms, averaged over STFT resolutions.
-
-    Unlike the mel loss, whose bands above 1 kHz are wider than the spacing of a voice's
-    harmonics, linear bins resolve each harmonic, and frames at other sizes and hops than the
-    decoder's own iSTFT only match when its phases are coherent from frame to frame: the loss
-    supervises densely what otherwise only the discriminators teach (the harmonics above ~2 kHz).
-
-    Args: fake, real (B, 1, S) or (B, S); resolutions: (n_fft, hop, window) triples.
-    Returns: scalar Tensor.
-    """
-    fake, real = fake.reshape(-1, fake.shape[-1]).float(), real.reshape(-1, real.shape[-1]).float()
-    with torch.autocast(device_type=fake.device.type, enabled=False):
-        terms = [
-            F.l1_loss(_log_magnitude(fake, *resolution), _log_magnitude(real, *resolution))
-            for resolution in resolutions
-        ]
-    return torch.stack(terms).mean()

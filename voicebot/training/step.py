@@ -14,13 +14,7 @@ from voicebot.training.config import TrainConfig
 from voicebot.training.dataset import Batch
 from voicebot.training.discriminators import DiscriminatorOutput
 from voicebot.training.errors import TrainingError
-from voicebot.training.losses import (
-    discriminator_loss,
-    feature_matching_loss,
-    generator_loss,
-    mel_loss,
-    stft_loss,
-)
+from voicebot.training.losses import discriminator_loss, feature_matching_loss, generator_loss, mel_loss
 from voicebot.training.state import TrainState
 
 __all__ = ["generate_segments", "slice_segments", "train_step", "weighted_model_loss"]
@@ -127,10 +121,6 @@ def train_step(
     loss_mel = mel_loss(features(fake.squeeze(1))[1], features(real.squeeze(1))[1])
     loss_model = weighted_model_loss(out.losses, cfg.model_loss_weights)
     loss_g = cfg.mel_weight * loss_mel + loss_model
-    if cfg.stft_weight > 0:
-        loss_stft = stft_loss(fake, real, cfg.stft_resolutions)
-        loss_g = loss_g + cfg.stft_weight * loss_stft
-        scalars["loss/stft"] = loss_stft.detach()
     if adversarial:
         loss_adv, loss_fm = _adversarial_losses(state, real, fake, autocast)
         loss_g = loss_g + cfg.adversarial_weight * loss_adv + cfg.feature_weight * loss_fm
