@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -142,3 +143,38 @@ def test_export_to_an_unwritable_place_is_one_readable_line(
     assert main(["export", str(trained_run), "-o", str(target), "--name", "x"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("voicebot export: error: ") and "a-file" in err and "Traceback" not in err
+
+
+def test_a_fine_tune_warm_up_leaves_the_voice_as_it_was_until_the_discriminators_start(
+    trained_run: Path, tmp_path: Path, tiny_data: Path, tiny_config_path: Path
+) -> None:
+    assert main(["export", str(trained_run), "-o", str(tmp_path / "v.safetensors"), "--name", "v"]) == 0
+    voice, _ = read_voice_file(tmp_path / "v.safetensors")
+    config = tmp_path / "ft.toml"
+    text = tiny_config_path.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("[train]\n", "[train]\nadversarial_start = 4\nwarmup_trains_voice = false\n"), "utf-8"
+    )
+
+    def run_to(steps: int) -> dict[str, Any]:
+        options = TrainOptions(
+            data=tiny_data,
+            run=tmp_path / "ft",
+            config=config,
+            init_from=tmp_path / "v.safetensors",
+            steps=steps,
+            device="cpu",
+            progress=False,
+        )
+        train(options)
+        state = load_latest(tmp_path / "ft")
+        assert state is not None
+        return state
+
+    warmed = run_to(4)
+    assert all(torch.equal(warmed["model"][key], value) for key, value in voice.items())
+    # Only the parts the voice file lacks have stepped (AdamW keeps state for those alone).
+    training_only = [key for key in warmed["model"] if key not in voice]
+    assert len(warmed["optim_g"]["state"]) == len(training_only) > 0
+    after = run_to(6)["model"]
+    assert any(not torch.equal(after[key], value) for key, value in voice.items())

@@ -134,6 +134,11 @@ class ET2Model(nn.Module):
 
     # --- introspection ------------------------------------------------------------------------
 
+    def training_only_modules(self) -> list[nn.Module]:
+        """The parts that only training builds (aligner, mel probe, posterior encoder): what a voice
+        file lacks. Empty for ``training=False``."""
+        return [m for m in (self.aligner, self.mel_probe, self.posterior) if m is not None]
+
     @staticmethod
     def symbol_embedding_keys() -> list[str]:
         """State-dict keys whose first dimension indexes symbols."""

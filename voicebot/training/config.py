@@ -70,6 +70,13 @@ class TrainConfig(BaseModel):
         description="Steps of mel-only warm-up before the discriminators train and the adversarial and "
         "feature losses count (a warm-up step costs a third of a full one on CPU; 0: from the start).",
     )
+    warmup_trains_voice: bool = Field(
+        True,
+        description="Whether the mel-only warm-up also trains the weights a voice file holds. False "
+        "suits a fine-tune (--init-from): during the warm-up only the parts --init-from starts fresh "
+        "(aligner, posterior encoder) learn, against the voice's decoder as it is, instead of the "
+        "adversarially trained decoder being pulled back towards mel-only blur by their early noise.",
+    )
     model_loss_weights: dict[str, float] = Field(
         default_factory=dict,
         description="Weights of the model's own losses (TrainOutput.losses) by name; unlisted ones weigh 1.",

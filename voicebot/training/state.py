@@ -90,6 +90,16 @@ class TrainState:
         self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, cfg.lr_decay)
         self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.optim_d, cfg.lr_decay)
 
+    def train_voice_weights(self, enabled: bool) -> None:
+        """Let the optimizer update the generator's voice-file weights, or only its training-only parts.
+
+        Frozen weights get no gradient, so AdamW neither moves nor decays them.
+        """
+        training_only = {id(p) for m in self.model.training_only_modules() for p in m.parameters()}
+        for parameter in self.model.parameters():
+            if id(parameter) not in training_only:
+                parameter.requires_grad_(enabled)
+
     def modules(self) -> tuple[nn.Module, nn.Module]:
         """(generator, discriminator)."""
         return self.model, self.discriminator

@@ -106,16 +106,18 @@ def train_step(
     """Update discriminator then generator on ``batch``; returns scalars for logging.
 
     During the first ``train.adversarial_start`` steps only the generator trains, on the mel
-    and model losses (the discriminators are not run at all).
+    and model losses (the discriminators are not run at all), and with
+    ``train.warmup_trains_voice`` off only its training-only parts do.
 
     The scalars are read back from the device once, at the end: every read waits for the GPU
     to catch up, and a read in the middle would keep the CPU from queueing the rest of the
     step. A non-finite loss is reported then, before anything is saved.
     """
     cfg: TrainConfig = state.config.train
+    adversarial = state.step >= cfg.adversarial_start
+    state.train_voice_weights(adversarial or cfg.warmup_trains_voice)
     with autocast:
         out, fake, real = generate_segments(state, batch)
-    adversarial = state.step >= cfg.adversarial_start
 
     scalars = _discriminator_step(state, real, fake, autocast) if adversarial else {}
     loss_mel = mel_loss(features(fake.squeeze(1))[1], features(real.squeeze(1))[1])
