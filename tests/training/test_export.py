@@ -145,16 +145,15 @@ def test_export_to_an_unwritable_place_is_one_readable_line(
     assert err.startswith("voicebot export: error: ") and "a-file" in err and "Traceback" not in err
 
 
-def test_a_fine_tune_warm_up_leaves_the_voice_as_it_was_until_the_discriminators_start(
+def test_a_fine_tune_leaves_the_voice_as_it_was_until_settled_and_judged_by_the_discriminators(
     trained_run: Path, tmp_path: Path, tiny_data: Path, tiny_config_path: Path
 ) -> None:
     assert main(["export", str(trained_run), "-o", str(tmp_path / "v.safetensors"), "--name", "v"]) == 0
     voice, _ = read_voice_file(tmp_path / "v.safetensors")
     config = tmp_path / "ft.toml"
     text = tiny_config_path.read_text(encoding="utf-8")
-    config.write_text(
-        text.replace("[train]\n", "[train]\nadversarial_start = 4\nwarmup_trains_voice = false\n"), "utf-8"
-    )
+    settings = "adversarial_start = 4\ndiscriminator_warmup = 2\nwarmup_trains_voice = false\n"
+    config.write_text(text.replace("[train]\n", "[train]\n" + settings), "utf-8")
 
     def run_to(steps: int) -> dict[str, Any]:
         options = TrainOptions(
@@ -171,10 +170,14 @@ def test_a_fine_tune_warm_up_leaves_the_voice_as_it_was_until_the_discriminators
         assert state is not None
         return state
 
-    warmed = run_to(4)
-    assert all(torch.equal(warmed["model"][key], value) for key, value in voice.items())
+    def voice_kept(state: dict[str, Any]) -> bool:
+        return all(torch.equal(state["model"][key], value) for key, value in voice.items())
+
+    settled = run_to(4)
+    assert voice_kept(settled) and settled["optim_d"]["state"] == {}
     # Only the parts the voice file lacks have stepped (AdamW keeps state for those alone).
-    training_only = [key for key in warmed["model"] if key not in voice]
-    assert len(warmed["optim_g"]["state"]) == len(training_only) > 0
-    after = run_to(6)["model"]
-    assert any(not torch.equal(after[key], value) for key, value in voice.items())
+    training_only = [key for key in settled["model"] if key not in voice]
+    assert len(settled["optim_g"]["state"]) == len(training_only) > 0
+    judged = run_to(6)
+    assert voice_kept(judged) and judged["optim_d"]["state"] != {}
+    assert not voice_kept(run_to(8))

@@ -107,7 +107,9 @@ def train_step(
 
     During the first ``train.adversarial_start`` steps only the generator trains, on the mel
     and model losses (the discriminators are not run at all), and with
-    ``train.warmup_trains_voice`` off only its training-only parts do.
+    ``train.warmup_trains_voice`` off only its training-only parts do. For
+    ``train.discriminator_warmup`` steps after that the discriminators train while the generator
+    still trains as in the warm-up.
 
     The scalars are read back from the device once, at the end: every read waits for the GPU
     to catch up, and a read in the middle would keep the CPU from queueing the rest of the
@@ -115,7 +117,8 @@ def train_step(
     """
     cfg: TrainConfig = state.config.train
     adversarial = state.step >= cfg.adversarial_start
-    state.train_voice_weights(adversarial or cfg.warmup_trains_voice)
+    generator_adversarial = state.step >= cfg.adversarial_start + cfg.discriminator_warmup
+    state.train_voice_weights(generator_adversarial or cfg.warmup_trains_voice)
     with autocast:
         out, fake, real = generate_segments(state, batch)
 
@@ -123,7 +126,7 @@ def train_step(
     loss_mel = mel_loss(features(fake.squeeze(1))[1], features(real.squeeze(1))[1])
     loss_model = weighted_model_loss(out.losses, cfg.model_loss_weights)
     loss_g = cfg.mel_weight * loss_mel + loss_model
-    if adversarial:
+    if generator_adversarial:
         loss_adv, loss_fm = _adversarial_losses(state, real, fake, autocast)
         loss_g = loss_g + cfg.adversarial_weight * loss_adv + cfg.feature_weight * loss_fm
         scalars.update({"loss/adversarial": loss_adv.detach(), "loss/feature_matching": loss_fm.detach()})
