@@ -75,8 +75,7 @@ class TrainConfig(BaseModel):
         ge=0,
         description="Steps after adversarial_start in which only the discriminators play the adversarial "
         "game: the generator keeps to its mel-only losses (and to warmup_trains_voice), so the fresh "
-        "discriminators of a fine-tune have learnt what the voice sounds like before their verdicts "
-        "reach it (without this, 200 steps of a CPU fine-tune took OVRL from 2.28 to 1.85).",
+        "discriminators of a fine-tune have learnt something of the voice before their verdicts reach it.",
     )
     warmup_trains_voice: bool = Field(
         True,
