@@ -89,16 +89,16 @@ class TrainState:
         self.optim_d = _adamw(self.discriminator.parameters(), cfg, device)
         self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, cfg.lr_decay)
         self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.optim_d, cfg.lr_decay)
+        training_only = {id(p) for m in self.model.training_only_modules() for p in m.parameters()}
+        self._voice_parameters = [p for p in self.model.parameters() if id(p) not in training_only]
 
     def train_voice_weights(self, enabled: bool) -> None:
         """Let the optimizer update the generator's voice-file weights, or only its training-only parts.
 
         Frozen weights get no gradient, so AdamW neither moves nor decays them.
         """
-        training_only = {id(p) for m in self.model.training_only_modules() for p in m.parameters()}
-        for parameter in self.model.parameters():
-            if id(parameter) not in training_only:
-                parameter.requires_grad_(enabled)
+        for parameter in self._voice_parameters:
+            parameter.requires_grad_(enabled)
 
     def modules(self) -> tuple[nn.Module, nn.Module]:
         """(generator, discriminator)."""
