@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 
 from tests.model.tiny import N_SYMBOLS, tiny_config
-from voicebot.model import ET2Model, ModelConfig, ModelInputError, SpectrogramFeatures
+from voicebot.model import ET2Model, ModelConfig, ModelInputError, PitchTrack, SpectrogramFeatures
 
 
-def _batch(config: ModelConfig) -> dict[str, torch.Tensor]:
+def _batch(config: ModelConfig) -> dict[str, Any]:
     torch.manual_seed(1)
     features = SpectrogramFeatures(config)
     frames = torch.tensor([30, 21])
@@ -20,7 +21,7 @@ def _batch(config: ModelConfig) -> dict[str, torch.Tensor]:
     spec, mel = features(audio)
     id_lengths = torch.tensor([7, 4])
     ids = torch.randint(1, N_SYMBOLS, (2, 7)) * (torch.arange(7) < id_lengths[:, None])
-    return {
+    batch = {
         "ids": ids,
         "id_lengths": id_lengths,
         "spec": spec * (torch.arange(30) < frames[:, None, None]),
@@ -28,6 +29,10 @@ def _batch(config: ModelConfig) -> dict[str, torch.Tensor]:
         "spec_lengths": frames,
         "speakers": torch.tensor([0, 1]),
     }
+    if config.source == "harmonic":
+        log_f0 = torch.log(torch.linspace(120.0, 240.0, 30)).repeat(2, 1)
+        batch["pitch"] = PitchTrack(log_f0, (torch.arange(30) % 7 > 1).float().repeat(2, 1))
+    return batch
 
 
 def test_forward_train_gives_finite_losses_and_gradients_everywhere(train_model: ET2Model) -> None:
@@ -37,7 +42,10 @@ def test_forward_train_gives_finite_losses_and_gradients_everywhere(train_model:
     assert out.audio_hat.shape == (2, 1, 8 * hop)
     assert out.slice_starts.shape == (2,)
     assert torch.all(out.slice_starts >= 0) and torch.all(out.slice_starts <= batch["spec_lengths"] - 8)
-    assert set(out.losses) == {"kl_z1", "kl_z2", "duration_mse", "duration_kl", "aligned_mel", "forward_sum"}
+    expected = {"kl_z1", "kl_z2", "duration_mse", "duration_kl", "aligned_mel", "forward_sum"}
+    if train_model.has_source:
+        expected |= {"pitch", "voicing"}
+    assert set(out.losses) == expected
     for name, loss in out.losses.items():
         assert loss.dim() == 0 and torch.isfinite(loss), name
     total = sum(out.losses.values()) + out.audio_hat.abs().mean()
@@ -156,7 +164,7 @@ def test_bfloat16_autocast_inference_runs(model: ET2Model) -> None:
 
 
 def test_presets_validate() -> None:
-    assert ModelConfig.small() == ModelConfig()
+    assert ModelConfig.small() == ModelConfig(source="harmonic")
     assert ModelConfig.large().decoder_channels > ModelConfig.small().decoder_channels
     with pytest.raises(ValueError, match="extra"):
         ModelConfig(unknown_field=1)  # type: ignore[call-arg]

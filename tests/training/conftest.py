@@ -114,7 +114,14 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory, tiny_config: RunConfig) 
         ("kumo", make_ljspeech(root / "kumo", 6, rate=24000, fmt="flac")),
     ]
     out = root / "prepared"
-    prepare_dataset(sources, out, tiny_config.model.sample_rate, val_per_speaker=2, progress=False)
+    prepare_dataset(
+        sources,
+        out,
+        tiny_config.model.sample_rate,
+        val_per_speaker=2,
+        progress=False,
+        hop_length=tiny_config.model.hop_length,
+    )
     return out
 
 

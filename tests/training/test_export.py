@@ -30,6 +30,8 @@ def _checkpoint_voice(run: Path, meta: VoiceMeta) -> NeuralVoice:
     config = RunConfig.model_validate_json(state["config"])
     model = ET2Model(config.model, len(state["symbols"]), len(state["speakers"]), training=True)
     model.load_state_dict(state["model"])
+    pitch = state["dataset"]["pitch"]
+    model.set_pitch_stats(torch.tensor([pitch[s] for s in state["speakers"]]))
     return NeuralVoice("checkpoint", model.eval(), meta)
 
 
@@ -49,6 +51,8 @@ def test_export_speaks_exactly_like_the_checkpoint(
     assert meta.license == "CC0-1.0"
     assert "30 steps" in meta.provenance and "alpha (8 train utterances)" in meta.provenance
     assert not any(key.startswith(("posterior", "aligner")) for key in state)
+    assert meta.config.source == "harmonic" and set(meta.pitch) == {"alpha", "kumo"}
+    assert all(4.0 < mean < 6.0 for mean, _ in meta.pitch.values())  # the fixture speaks at 100-180 Hz
 
     exported = NeuralVoice.load(path)
     for speaker in meta.speakers:
@@ -118,7 +122,7 @@ def test_train_init_from_prints_the_summary(
         ("kumo", make_ljspeech(tmp_path / "kumo", 4)),
         ("newcomer", make_ljspeech(tmp_path / "new", 4)),
     ]
-    prepare_dataset(sources, data, 16000, val_per_speaker=1, progress=False)
+    prepare_dataset(sources, data, 16000, val_per_speaker=1, progress=False, hop_length=128)
     options = TrainOptions(
         data=data,
         run=tmp_path / "ft",

@@ -28,6 +28,7 @@ def _prepare(args: argparse.Namespace) -> int:
         [parse_source_arg(arg) for arg in args.paths[:-1]],
         out,
         sample_rate=args.sample_rate or ModelConfig.small().sample_rate,
+        hop_length=args.hop_length or ModelConfig.small().hop_length,
         val_per_speaker=args.val_per_speaker,
         min_seconds=args.min_seconds,
         max_seconds=args.max_seconds,
@@ -38,8 +39,9 @@ def _prepare(args: argparse.Namespace) -> int:
     info = result.info
     print(
         f"{out}: {result.train} train + {result.val} val utterances, {info.total_seconds / 60:.1f} min, "
-        f"speakers {', '.join(info.speakers)}, {info.sample_rate} Hz; {result.written} audio files written, "
-        f"{len(result.problems)} lines skipped (listed in {out / 'problems.txt'})"
+        f"speakers {', '.join(info.speakers)}, {info.sample_rate} Hz; audio or pitch written for "
+        f"{result.written} utterances, {len(result.problems)} lines skipped "
+        f"(listed in {out / 'problems.txt'})"
     )
     return 0
 
@@ -64,6 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     prepare.add_argument("--val-per-speaker", type=int, default=60, help="validation utterances per speaker")
     prepare.add_argument("--sample-rate", type=int, help="target rate in Hz (default: the model's, 24000)")
+    prepare.add_argument(
+        "--hop-length", type=int, help="the model's frame hop, for the pitch tracks (default: 256)"
+    )
     prepare.add_argument(
         "--min-seconds", type=float, default=0.3, help="shortest utterance kept after trimming"
     )

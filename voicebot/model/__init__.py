@@ -10,5 +10,17 @@ from voicebot.model.config import ModelConfig
 from voicebot.model.errors import ModelInputError
 from voicebot.model.features import SpectrogramFeatures
 from voicebot.model.model import ET2Model, TrainOutput
+from voicebot.model.pitch import MAX_INTONATION, MAX_PITCH_SEMITONES, MIN_INTONATION, PitchControl, PitchTrack
 
-__all__ = ["ET2Model", "ModelConfig", "ModelInputError", "SpectrogramFeatures", "TrainOutput"]
+__all__ = [
+    "MAX_INTONATION",
+    "MAX_PITCH_SEMITONES",
+    "MIN_INTONATION",
+    "ET2Model",
+    "ModelConfig",
+    "ModelInputError",
+    "PitchControl",
+    "PitchTrack",
+    "SpectrogramFeatures",
+    "TrainOutput",
+]

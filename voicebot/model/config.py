@@ -12,8 +12,10 @@ __all__ = ["ModelConfig"]
 class ModelConfig(BaseModel):
     """Every hyperparameter of :class:`~voicebot.model.ET2Model`; unknown keys are rejected.
 
-    The default is the small preset (fast on two CPU cores); :meth:`large` trades speed for
-    capacity. The config travels with each voice file, so a field once released keeps its meaning.
+    :meth:`small` is the default preset (fast on two CPU cores); :meth:`large` trades speed for
+    capacity. The config travels with each voice file, so a field once released keeps its meaning,
+    and a field added later defaults to the behaviour from before it (``ModelConfig()`` is the
+    first release's model; the presets are what new voices get).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -71,6 +73,17 @@ class ModelConfig(BaseModel):
     ms_channels: int = Field(128, gt=0, description="MS-iSTFT: width after the first upsampling.")
     ms_filter_size: int = Field(63, ge=1, description="MS-iSTFT: taps of the stream synthesis filter (odd).")
 
+    # --- pitch and harmonic source --------------------------------------------------------------
+    source: Literal["none", "harmonic"] = Field(
+        "none",
+        description="Excitation of the decoder: 'harmonic' predicts pitch per frame and hands the "
+        "decoder the spectrum of a band-limited pulse train at that pitch, whose phase it filters "
+        "instead of inventing (voicebot.model.source); 'none' is the decoder alone. The presets pick "
+        "'harmonic'; the field defaults to 'none' because voice files written before it existed "
+        "store no value and mean 'none'.",
+    )
+    pitch_layers: int = Field(3, ge=1, description="ConvNeXt blocks of the frame-level pitch predictor.")
+
     # --- speakers --------------------------------------------------------------------------------
     speaker_channels: int = Field(64, gt=0, description="Speaker embedding size.")
 
@@ -82,6 +95,10 @@ class ModelConfig(BaseModel):
             raise ValueError("kernel_size and ms_filter_size must be odd")
         if self.hidden_channels % self.attention_heads:
             raise ValueError("hidden_channels must be divisible by attention_heads")
+        if self.source == "harmonic" and self.head != "istft":
+            raise ValueError(
+                "source 'harmonic' needs head 'istft' (the multi-stream head has no source input)"
+            )
         if self.head == "ms_istft":
             up = 1
             for factor in self.ms_upsample:
@@ -96,7 +113,7 @@ class ModelConfig(BaseModel):
     @classmethod
     def small(cls) -> ModelConfig:
         """The default preset: a few million inference parameters, fast on two CPU cores."""
-        return cls()
+        return cls(source="harmonic")
 
     @classmethod
     def large(cls) -> ModelConfig:
@@ -112,4 +129,5 @@ class ModelConfig(BaseModel):
             decoder_intermediate=1536,
             decoder_layers=8,
             speaker_channels=128,
+            source="harmonic",
         )

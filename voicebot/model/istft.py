@@ -80,17 +80,40 @@ class ISTFT(nn.Module):
 
 
 class ISTFTHead(nn.Module):
-    """Frame-rate head: a linear layer predicts log-magnitude and phase, one iSTFT makes audio."""
+    """Frame-rate head: a linear layer predicts log-magnitude and phase, one iSTFT makes audio.
 
-    def __init__(self, channels: int, n_fft: int, hop_length: int, win_length: int) -> None:
+    With ``source=True`` the head also filters a source spectrum (the harmonic source's STFT
+    at this head's own n_fft and hop): a second linear layer predicts, per bin, a log-gain and a
+    phase offset, and ``gain * exp(i * offset) * source`` is added to the predicted spectrum.
+    Voiced bins then inherit the source's phase, which advances coherently from frame to frame,
+    instead of the network inventing it; the first branch keeps what the source lacks (noise,
+    breath, transients). The filter starts at unit gain and zero offset.
+    """
+
+    def __init__(
+        self, channels: int, n_fft: int, hop_length: int, win_length: int, source: bool = False
+    ) -> None:
         super().__init__()
         self.bins = n_fft // 2 + 1
         self.proj = nn.Linear(channels, 2 * self.bins)
+        self.filter: nn.Linear | None = None
+        if source:
+            self.filter = nn.Linear(channels, 2 * self.bins)
+            nn.init.zeros_(self.filter.weight)
+            nn.init.zeros_(self.filter.bias)
         self.istft = ISTFT(n_fft, hop_length, win_length)
         self.receptive_field = math.ceil(n_fft / hop_length / 2)
 
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        """Args: x (B, C, T), mask (B, 1, T). Returns: Tensor of shape (B, T * hop_length)."""
-        log_magnitude, phase = self.proj(x.transpose(1, 2)).transpose(1, 2).split(self.bins, dim=1)
+    def forward(self, x: Tensor, mask: Tensor, source: Tensor | None = None) -> Tensor:
+        """Args: x (B, C, T), mask (B, 1, T), source (B, n_fft // 2 + 1, T) complex, given iff built
+        with ``source=True``. Returns: Tensor of shape (B, T * hop_length)."""
+        h = x.transpose(1, 2)
+        log_magnitude, phase = self.proj(h).transpose(1, 2).split(self.bins, dim=1)
         with torch.autocast(device_type=x.device.type, enabled=False):
-            return self.istft(*polar_spectrum(log_magnitude, phase), mask)
+            real, imag = polar_spectrum(log_magnitude, phase)
+            if self.filter is not None and source is not None:
+                log_gain, offset = self.filter(h.float()).transpose(1, 2).split(self.bins, dim=1)
+                gain_real, gain_imag = polar_spectrum(log_gain, offset)
+                real = real + gain_real * source.real - gain_imag * source.imag
+                imag = imag + gain_real * source.imag + gain_imag * source.real
+            return self.istft(real, imag, mask)

@@ -77,12 +77,17 @@ class ConvNeXtStack(nn.Module):
         self.norm = nn.LayerNorm(channels, eps=1e-6)
         self.receptive_field = layers * (kernel_size // 2)
 
-    def forward(self, x: Tensor, mask: Tensor, cond: Tensor | None = None) -> Tensor:
-        """Args: x (B, C_in, T), mask (B, 1, T), cond (B, cond_channels) when built with one.
+    def forward(
+        self, x: Tensor, mask: Tensor, cond: Tensor | None = None, extra: Tensor | None = None
+    ) -> Tensor:
+        """Args: x (B, C_in, T), mask (B, 1, T), cond (B, cond_channels) when built with one,
+        extra (B, channels, T): a per-frame input added to the projected one.
 
         Returns: Tensor of shape (B, channels, T), zero on padding.
         """
         x = self.proj(x * mask)
+        if extra is not None:
+            x = x + extra * mask
         if self.cond is not None and cond is not None:
             x = x + self.cond(cond).unsqueeze(-1)
         for block in self.blocks:

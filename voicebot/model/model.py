@@ -16,13 +16,20 @@ from voicebot.model.config import ModelConfig
 from voicebot.model.duration import AlignmentPredictor, alignment_targets, boundaries_from_log_durations
 from voicebot.model.errors import ModelInputError
 from voicebot.model.layers import sequence_mask
-from voicebot.model.synthesis import FrameSynthesizer
+from voicebot.model.pitch import PitchControl, PitchPredictor, PitchTrack, pitch_loss, voicing
+from voicebot.model.source import frame_phases
+from voicebot.model.synthesis import Excitation, FrameSynthesizer
 from voicebot.model.text_encoder import TextEncoder
 from voicebot.model.vae import PosteriorEncoder, gaussian_kl
 
 __all__ = ["ET2Model", "TrainOutput"]
 
 _log = logging.getLogger(__name__)
+
+# Until set_pitch_stats: a typical speaking voice, 150 Hz, and a spread of about 3.5 semitones.
+_DEFAULT_LOG_F0 = 5.0106
+_DEFAULT_LOG_F0_STD = 0.2
+_AS_TRAINED = PitchControl()
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class TrainOutput:
               the latents carry little information (early training), as in EfficientTTS.
             - ``forward_sum``: CTC loss of the aligner's attention (see
               :mod:`voicebot.model.aligner`), weight 1.0: makes it find the diagonal.
+            - ``pitch`` and ``voicing`` (harmonic source only): L1 of the predicted normalized
+              log-F0 and BCE of the voicing against the extracted pitch, weight 1.0.
         bounds: the aligner's token boundaries in frames (for diagnostics).
         attention: (B, T_frames, T_text) the aligner's soft attention (for diagnostics).
     """
@@ -59,7 +68,12 @@ class TrainOutput:
 
 @dataclass(frozen=True)
 class _Plan:
-    """The eager part of inference: everything with data-dependent sizes."""
+    """The eager part of inference: everything with data-dependent sizes.
+
+    ``excitation`` (harmonic source only) covers the whole sentence, ``margin`` frames beyond
+    each end: pitch is predicted and its phase accumulated once, and each decoded span takes
+    its slice, so chunks carry the source's phase across their boundaries.
+    """
 
     text_h: Tensor
     text_mask: Tensor
@@ -68,6 +82,7 @@ class _Plan:
     noise1: Tensor
     noise2: Tensor
     speaker: Tensor
+    excitation: Excitation | None
 
 
 class ET2Model(nn.Module):
@@ -113,6 +128,18 @@ class ET2Model(nn.Module):
             config.speaker_channels,
         )
         self.synthesizer = FrameSynthesizer(config)
+        self.pitch_predictor: PitchPredictor | None = None
+        if config.source == "harmonic":
+            self.pitch_predictor = PitchPredictor(
+                hidden, config.pitch_layers, config.kernel_size, config.dropout, config.speaker_channels
+            )
+        # Per-speaker (mean, std) of log-F0 in the training data: they turn the predictor's
+        # normalized log-F0 into Hz. Voice files keep them in their metadata, not the state dict.
+        self.register_buffer(
+            "pitch_stats",
+            torch.tensor([[_DEFAULT_LOG_F0, _DEFAULT_LOG_F0_STD]] * n_speakers),
+            persistent=False,
+        )
         self.aligner: DifferentiableAligner | None = None
         self.posterior: PosteriorEncoder | None = None
         self.mel_probe: nn.Conv1d | None = None
@@ -138,6 +165,20 @@ class ET2Model(nn.Module):
         """The parts that only training builds (aligner, mel probe, posterior encoder): what a voice
         file lacks. Empty for ``training=False``."""
         return [m for m in (self.aligner, self.mel_probe, self.posterior) if m is not None]
+
+    @property
+    def has_source(self) -> bool:
+        """Whether this model predicts pitch and drives its decoder with the harmonic source."""
+        return self.pitch_predictor is not None
+
+    def set_pitch_stats(self, stats: Tensor) -> None:
+        """Set each speaker's log-F0 (mean, std), a (n_speakers, 2) tensor (std > 0)."""
+        if stats.shape != self.pitch_stats.shape or not bool((stats[:, 1] > 0).all()):
+            raise ModelInputError(
+                f"pitch statistics must be ({self.n_speakers}, 2) with positive deviations, "
+                f"got {tuple(stats.shape)}"
+            )
+        self.pitch_stats.copy_(stats.to(self.pitch_stats))
 
     @staticmethod
     def symbol_embedding_keys() -> list[str]:
@@ -211,8 +252,10 @@ class ET2Model(nn.Module):
         noise_scale: float,
         noise_scale_dur: float,
         generator: torch.Generator | None,
+        control: PitchControl,
     ) -> _Plan:
         self._check(ids, id_lengths, speakers, length_scale)
+        control.check()
         device = ids.device
         text_mask = sequence_mask(id_lengths, ids.size(1))
         speaker = self.speaker_embedding(speakers)
@@ -230,7 +273,36 @@ class ET2Model(nn.Module):
         shape = (batch, self.config.latent_channels, frames)
         noise1 = torch.randn(shape, generator=generator, device=device) * noise_scale
         noise2 = torch.randn(shape, generator=generator, device=device) * noise_scale
-        return _Plan(text_h, text_mask, bounds, frame_lengths, noise1, noise2, speaker)
+        excitation = None
+        if self.pitch_predictor is not None:
+            excitation = self._excitation(
+                text_h, text_mask, bounds, frame_lengths, speakers, speaker, control
+            )
+        return _Plan(text_h, text_mask, bounds, frame_lengths, noise1, noise2, speaker, excitation)
+
+    def _excitation(
+        self,
+        text_h: Tensor,
+        text_mask: Tensor,
+        bounds: Boundaries,
+        frame_lengths: Tensor,
+        speakers: Tensor,
+        speaker: Tensor,
+        control: PitchControl,
+    ) -> Excitation:
+        """Predicted pitch of whole sentences, changed by ``control``, as one :class:`Excitation`
+        from ``margin`` frames before the start to ``margin + 1`` after the end."""
+        assert self.pitch_predictor is not None
+        synth = self.synthesizer
+        frames = int(frame_lengths.max())
+        positions = torch.arange(frames, device=frame_lengths.device)
+        frame_mask = sequence_mask(frame_lengths, frames)
+        aligned = synth.attention(text_h, text_mask, bounds, positions, frame_mask)
+        raw = self.pitch_predictor(aligned, frame_mask, speaker).float()
+        stats = self.pitch_stats[speakers]
+        track = PitchTrack(control.apply(raw[:, 0], stats), voicing(raw[:, 1]) * frame_mask[:, 0])
+        first = torch.full_like(frame_lengths, -synth.source_margin)
+        return _excitation_window(track, frame_lengths, first, frames, synth, stats)
 
     def _latent_span(self, plan: _Plan, start: int, end: int) -> Tensor:
         """Latent z2 (B, Z, end - start) of frames [start, end) of the plan."""
@@ -248,8 +320,21 @@ class ET2Model(nn.Module):
 
     def _decode_span(self, plan: _Plan, z2: Tensor, start: int) -> Tensor:
         """Audio (B, T * hop) of the latent span z2 (B, Z, T) that begins at frame ``start``."""
-        positions = torch.arange(start, start + z2.size(-1), device=z2.device)
-        return self._decode(z2.contiguous(), positions, plan.frame_lengths, plan.speaker)
+        frames = z2.size(-1)
+        positions = torch.arange(start, start + frames, device=z2.device)
+        excitation = None
+        if plan.excitation is not None:
+            # The plan's excitation starts `margin` frames before frame 0: its index i is frame i - margin.
+            margin = self.synthesizer.source_margin
+            full = plan.excitation
+            excitation = Excitation(
+                full.log_f0[:, start : start + frames + 2 * margin + 1].contiguous(),
+                full.voiced[:, start : start + frames + 2 * margin + 1].contiguous(),
+                full.phases[:, start : start + frames + 2 * margin].contiguous(),
+                full.first_sample + start * self.config.hop_length,
+                full.stats,
+            )
+        return self._decode(z2.contiguous(), positions, plan.frame_lengths, plan.speaker, excitation)
 
     @torch.inference_mode()
     def infer(
@@ -261,6 +346,7 @@ class ET2Model(nn.Module):
         noise_scale: float = 0.667,
         noise_scale_dur: float = 0.8,
         generator: torch.Generator | None = None,
+        pitch: PitchControl = _AS_TRAINED,
     ) -> tuple[Tensor, Tensor]:
         """Synthesize a padded batch.
 
@@ -268,15 +354,43 @@ class ET2Model(nn.Module):
             ids: (B, T) symbol ids, zero-padded. id_lengths: (B,). speakers: (B,) speaker indices.
             length_scale: speaking time factor (2.0 is half as fast). noise_scale: prior noise.
             noise_scale_dur: alignment predictor noise. generator: for reproducible noise.
+            pitch: pitch shift and intonation (a model without a harmonic source ignores them).
 
         Returns: audio (B, S) float32, zero after each item's end, and audio_lengths (B,) in samples.
         """
-        plan = self._plan(ids, id_lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator)
+        plan = self._plan(
+            ids, id_lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator, pitch
+        )
         total = plan.noise1.size(-1)
         audio = self._decode_span(plan, self._latent_span(plan, 0, total), 0).float()
         audio_lengths = plan.frame_lengths * self.config.hop_length
         samples = torch.arange(audio.size(1), device=audio.device)
         return audio * (samples[None, :] < audio_lengths[:, None]), audio_lengths
+
+    @torch.inference_mode()
+    def predict_pitch(
+        self,
+        ids: Tensor,
+        id_lengths: Tensor,
+        speakers: Tensor,
+        length_scale: float = 1.0,
+        noise_scale_dur: float = 0.8,
+        generator: torch.Generator | None = None,
+        pitch: PitchControl = _AS_TRAINED,
+    ) -> tuple[PitchTrack, Tensor]:
+        """The pitch contour the decoder gets from :meth:`infer` with the same arguments and noise.
+
+        Returns: :class:`PitchTrack` (each (B, T_frames); log-F0 in log Hz) and frame lengths (B,).
+        Raises :class:`ModelInputError` for a model without a harmonic source.
+        """
+        if not self.has_source:
+            raise ModelInputError("this voice predicts no pitch (it has no harmonic source)")
+        plan = self._plan(ids, id_lengths, speakers, length_scale, 0.0, noise_scale_dur, generator, pitch)
+        assert plan.excitation is not None
+        margin, frames = self.synthesizer.source_margin, plan.noise1.size(-1)
+        inner = slice(margin, margin + frames)
+        track = PitchTrack(plan.excitation.log_f0[:, inner], plan.excitation.voiced[:, inner])
+        return track, plan.frame_lengths
 
     @torch.inference_mode()
     def infer_chunks(
@@ -289,6 +403,7 @@ class ET2Model(nn.Module):
         chunk_frames: int = 128,
         first_chunk_frames: int = 16,
         generator: torch.Generator | None = None,
+        pitch: PitchControl = _AS_TRAINED,
     ) -> Iterator[Tensor]:
         """Synthesize one sentence in chunks, the first one small for low latency.
 
@@ -307,7 +422,9 @@ class ET2Model(nn.Module):
         if chunk_frames < 1 or first_chunk_frames < 1:
             raise ModelInputError("chunk_frames and first_chunk_frames must be at least 1")
         lengths = torch.full((1,), ids.size(1), device=ids.device, dtype=torch.long)
-        plan = self._plan(ids, lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator)
+        plan = self._plan(
+            ids, lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator, pitch
+        )
         total = plan.noise1.size(-1)
         latent_context = self.synthesizer.latent_receptive_field
         context = self.synthesizer.decoder_receptive_field
@@ -338,6 +455,7 @@ class ET2Model(nn.Module):
         spec_lengths: Tensor,
         speakers: Tensor,
         segment_frames: int,
+        pitch: PitchTrack | None = None,
     ) -> TrainOutput:
         """Training forward pass on a padded batch.
 
@@ -345,6 +463,8 @@ class ET2Model(nn.Module):
             ids: (B, T_text). id_lengths: (B,). spec: (B, n_fft // 2 + 1, T_frames) linear magnitude.
             mel: (B, n_mels, T_frames) log-mel. spec_lengths: (B,) frames. speakers: (B,).
             segment_frames: frames per decoded random segment.
+            pitch: the extracted pitch, each (B, T_frames) (required with a harmonic source): the
+                pitch predictor's target, and what drives the decoder's source (teacher forcing).
 
         Returns: :class:`TrainOutput`.
         """
@@ -367,7 +487,6 @@ class ET2Model(nn.Module):
             text_h.detach(), text_mask, speaker.detach(), alignment_targets(bounds).detach()
         )
         starts, segment, segment_mask = _random_segments(z2, spec_lengths, segment_frames)
-        audio_hat = synth.decoder(segment, segment_mask, speaker).unsqueeze(1)
         losses = {
             "kl_z1": kl_z1,
             "kl_z2": kl_z2,
@@ -376,7 +495,58 @@ class ET2Model(nn.Module):
             "aligned_mel": aligned_mel,
             "forward_sum": forward_sum,
         }
-        return TrainOutput(audio_hat, starts, losses, bounds, attention)
+        if self.pitch_predictor is None:
+            audio_hat = synth.decoder(segment, segment_mask, speaker)
+        else:
+            if pitch is None:
+                raise ModelInputError("this model has a harmonic source: forward_train needs the pitch")
+            stats = self.pitch_stats[speakers]
+            predicted = self.pitch_predictor(aligned, frame_mask, speaker)
+            losses["pitch"], losses["voicing"] = pitch_loss(predicted, pitch, stats, frame_mask)
+            # Teacher forcing on the recorded pitch; a random start phase and noise position per
+            # segment, since a recording's absolute phase carries no information.
+            batch = ids.size(0)
+            excitation = _excitation_window(
+                pitch,
+                spec_lengths,
+                starts - synth.source_margin,
+                segment_frames,
+                synth,
+                stats,
+                phase0=torch.rand(batch, device=ids.device),
+                noise_offset=torch.randint(0, 2**31, (batch,), device=ids.device),
+            )
+            audio_hat = synth.decoder(segment, segment_mask, speaker, *synth.excite(excitation))
+        return TrainOutput(audio_hat.unsqueeze(1), starts, losses, bounds, attention)
+
+
+def _excitation_window(
+    track: PitchTrack,
+    lengths: Tensor,
+    first: Tensor,
+    frames: int,
+    synth: FrameSynthesizer,
+    stats: Tensor,
+    phase0: Tensor | None = None,
+    noise_offset: Tensor | None = None,
+) -> Excitation:
+    """The :class:`Excitation` of ``frames`` frames from frame ``first + margin`` of each item.
+
+    Args: track (each (B, T)), lengths (B,) frames per item, first (B,) first frame of the window
+        (``margin`` before the span; frames outside an item repeat its edge values), stats (B, 2),
+        phase0 (B,) phase where the window starts (default 0), noise_offset (B,) added to the
+        noise positions (default 0).
+    """
+    count = frames + 2 * synth.source_margin + 1
+    index = first[:, None] + torch.arange(count, device=first.device)[None, :]
+    index = torch.minimum(index.clamp_min(0), (lengths - 1)[:, None])
+    log_f0 = torch.gather(track.log_f0.float(), 1, index)
+    voiced = torch.gather(track.voiced.float(), 1, index)
+    phases = frame_phases(log_f0.exp(), synth.hop_length, synth.sample_rate, phase0)[:, :-1].float()
+    first_sample = first.long() * synth.hop_length
+    if noise_offset is not None:
+        first_sample = first_sample + noise_offset
+    return Excitation(log_f0, voiced, phases, first_sample, stats.float())
 
 
 def _random_segments(x: Tensor, lengths: Tensor, frames: int) -> tuple[Tensor, Tensor, Tensor]:

@@ -17,7 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from voicebot.errors import ConfigError
 from voicebot.model import ModelConfig
 
-__all__ = ["CONFIGS_DIR", "DEFAULT_CONFIG", "RunConfig", "TrainConfig", "load_config", "parse_config"]
+__all__ = [
+    "CONFIGS_DIR",
+    "DEFAULT_CONFIG",
+    "RunConfig",
+    "TrainConfig",
+    "explicit_model_keys",
+    "load_config",
+    "parse_config",
+]
 
 CONFIGS_DIR = Path(__file__).with_name("configs")
 DEFAULT_CONFIG = CONFIGS_DIR / "small.toml"
@@ -141,15 +149,29 @@ def parse_config(data: dict[str, Any], source: str) -> RunConfig:
         raise ConfigError(_describe(exc, source)) from None
 
 
-def load_config(path: Path | None = None) -> RunConfig:
-    """Read a TOML config (the small default when ``path`` is None) or a saved ``config.json``."""
-    path = path or DEFAULT_CONFIG
+def _read(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        return json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {exc}") from None
-    return parse_config(data, str(path))
+
+
+def load_config(path: Path | None = None) -> RunConfig:
+    """Read a TOML config (the small default when ``path`` is None) or a saved ``config.json``."""
+    path = path or DEFAULT_CONFIG
+    return parse_config(_read(path), str(path))
+
+
+def explicit_model_keys(path: Path | None) -> set[str]:
+    """The ``[model]`` fields a TOML config names itself (not through its preset).
+
+    A fine-tune takes its model from the voice file, except for these: how a config upgrades
+    an older voice (``source = "harmonic"``).
+    """
+    if path is None or path.suffix == ".json":
+        return set()
+    return set(_read(path).get("model", {})) - {"preset"}

@@ -1,4 +1,4 @@
-"""The prepared dataset as tensors: symbol ids, waveform, linear and mel spectrograms."""
+"""The prepared dataset as tensors: symbol ids, waveform, linear and mel spectrograms, pitch."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from voicebot.model import SpectrogramFeatures
 from voicebot.text import symbols_to_ids
 from voicebot.training.errors import DataError
 from voicebot.training.manifest import Utterance
+from voicebot.training.pitch import continuous_log_f0, pitch_path, read_f0
 
 __all__ = ["Batch", "SpeechDataset", "collate"]
 
@@ -30,6 +31,8 @@ class Batch:
     spec_lengths: Tensor  # (B,)
     audio: Tensor  # (B, 1, F * hop)
     speakers: Tensor  # (B,)
+    log_f0: Tensor  # (B, F) continuous log-F0 (zeros when the dataset is read without pitch)
+    voiced: Tensor  # (B, F) 1 where voiced
 
     def to(self, device: torch.device) -> Batch:
         """The same batch on ``device``."""
@@ -41,7 +44,11 @@ class Batch:
 
 
 class SpeechDataset(Dataset[dict[str, Tensor]]):
-    """Utterances of a prepared dataset, ids taken from ``symbols`` and speakers from ``speakers``."""
+    """Utterances of a prepared dataset, ids taken from ``symbols`` and speakers from ``speakers``.
+
+    ``pitch_means`` (speaker -> mean log-F0, from ``dataset.json``) makes it read each
+    utterance's pitch track too; without it the pitch tensors are zeros.
+    """
 
     def __init__(
         self,
@@ -51,6 +58,7 @@ class SpeechDataset(Dataset[dict[str, Tensor]]):
         speakers: tuple[str, ...],
         features: SpectrogramFeatures,
         hop_length: int,
+        pitch_means: dict[str, float] | None = None,
     ) -> None:
         unknown = sorted({u.speaker for u in utterances} - set(speakers))
         if unknown:
@@ -61,6 +69,7 @@ class SpeechDataset(Dataset[dict[str, Tensor]]):
         self.speaker_index = {name: i for i, name in enumerate(speakers)}
         self.features = features
         self.hop_length = hop_length
+        self.pitch_means = pitch_means
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -71,7 +80,8 @@ class SpeechDataset(Dataset[dict[str, Tensor]]):
 
     @torch.no_grad()
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        """One utterance: ids (T,), speaker (), audio (F * hop,), spec (n_fft // 2 + 1, F), mel (n_mels, F).
+        """One utterance: ids (T,), speaker (), audio (F * hop,), spec (n_fft // 2 + 1, F), mel (n_mels, F),
+        log_f0 (F,), voiced (F,).
 
         F is the number of frames: samples // hop.
         """
@@ -84,12 +94,19 @@ class SpeechDataset(Dataset[dict[str, Tensor]]):
         spec, mel = self.features(audio.unsqueeze(0))
         frames = spec.shape[-1]
         audio = torch.nn.functional.pad(audio, (0, max(0, frames * self.hop_length - len(audio))))
+        log_f0, voiced = torch.zeros(frames), torch.zeros(frames)
+        if self.pitch_means is not None:
+            f0 = read_f0(self.root / pitch_path(utt.audio), frames)
+            log_f0 = torch.from_numpy(continuous_log_f0(f0, self.pitch_means[utt.speaker]))
+            voiced = torch.from_numpy((f0 > 0).astype(np.float32))
         return {
             "ids": torch.tensor(symbols_to_ids(list(utt.phonemes), self.symbols), dtype=torch.long),
             "speaker": torch.tensor(self.speaker_index[utt.speaker]),
             "audio": audio[: frames * self.hop_length],
             "spec": spec[0],
             "mel": mel[0],
+            "log_f0": log_f0,
+            "voiced": voiced,
         }
 
 
@@ -109,4 +126,6 @@ def collate(items: list[dict[str, Tensor]]) -> Batch:
         spec_lengths=torch.tensor([i["spec"].shape[-1] for i in items]),
         audio=_pad([i["audio"] for i in items]).unsqueeze(1),
         speakers=torch.stack([i["speaker"] for i in items]),
+        log_f0=_pad([i["log_f0"] for i in items]),
+        voiced=_pad([i["voiced"] for i in items]),
     )

@@ -68,6 +68,7 @@ def export_voice(
         default_speaker=default_speaker or speakers[0],
         license=license_text,
         provenance=provenance(state, run),
+        pitch={s: tuple(v) for s, v in state.get("dataset", {}).get("pitch", {}).items() if s in speakers},
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     write_voice_file(out, weights, meta, fp16=fp16)

@@ -2,7 +2,9 @@
 
 Rows of the symbol and speaker embeddings are matched by name; rows for new symbols or
 speakers keep their fresh initialization. Training-only modules (posterior encoder, aligner)
-are not in voice files and start fresh, as do the discriminators.
+are not in voice files and start fresh, as do the discriminators, and so do parts that the
+voice's model lacks: a voice from before the harmonic source gains a pitch predictor and the
+decoder's source inputs, which start at zero effect.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ __all__ = ["InitSummary", "init_from_voice"]
 class InitSummary:
     """What :func:`init_from_voice` copied and what it left freshly initialized."""
 
-    copied: int
-    fresh: int
+    copied: tuple[str, ...]
+    fresh: tuple[str, ...]
     symbols_matched: int
     symbols_new: tuple[str, ...]
     speakers_matched: tuple[str, ...]
@@ -34,13 +36,28 @@ class InitSummary:
     def lines(self) -> list[str]:
         """A human-readable summary, one fact per line."""
         new_symbols = " ".join(self.symbols_new) or "none"
+        parts = _coarsest_modules(self.fresh, self.copied)
         return [
-            f"tensors: {self.copied} copied from the voice, {self.fresh} training-only initialized fresh",
+            f"tensors: {len(self.copied)} copied from the voice, {len(self.fresh)} initialized fresh",
+            f"fresh parts: {', '.join(parts) or 'none'}",
             f"symbols: {self.symbols_matched} matched by name, new (fresh rows): {new_symbols}",
             f"speakers: matched {', '.join(self.speakers_matched) or 'none'}; "
             f"new (fresh rows): {', '.join(self.speakers_new) or 'none'}",
             "discriminators: start from scratch",
         ]
+
+
+def _coarsest_modules(fresh: tuple[str, ...], copied: tuple[str, ...]) -> list[str]:
+    """The largest modules all of whose tensors are in ``fresh`` (for a readable summary)."""
+    parts = []
+    for key in fresh:
+        names = key.split(".")
+        for depth in range(1, len(names)):
+            prefix = ".".join(names[:depth]) + "."
+            if not any(other.startswith(prefix) for other in copied):
+                parts.append(prefix[:-1])
+                break
+    return sorted(set(parts))
 
 
 def _match_rows(
@@ -93,10 +110,9 @@ def init_from_voice(
             merged[key] = voice_state[key].to(tensor.dtype)
     with torch.no_grad():
         model.load_state_dict(merged)
-    copied = len(voice_state)
     return InitSummary(
-        copied=copied,
-        fresh=len(target) - copied,
+        copied=tuple(key for key in target if key in voice_state),
+        fresh=tuple(key for key in target if key not in voice_state),
         symbols_matched=sum(s in meta.symbols for s in symbols),
         symbols_new=tuple(s for s in symbols if s not in meta.symbols),
         speakers_matched=tuple(s for s in speakers if s in meta.speakers),

@@ -33,7 +33,8 @@ class Utterance:
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """``dataset.json``: what a prepared dataset holds."""
+    """``dataset.json``: what a prepared dataset holds; ``hop_length`` is the frame hop of its
+    pitch tracks (``pitch/SPEAKER/ID.npy``, see :mod:`voicebot.training.pitch`)."""
 
     sample_rate: int
     symbol_table_version: int
@@ -43,6 +44,10 @@ class DatasetInfo:
     sources: dict[str, str] = field(default_factory=dict)
     skipped: int = 0
     format: int = INFO_FORMAT
+    hop_length: int | None = None
+    pitch: dict[str, list[float]] = field(default_factory=dict)
+    """Per speaker, [mean, std] of log-F0 (Hz) over voiced frames; empty for a folder prepared
+    before pitch existed (``voicebot data prepare`` again adds it)."""
 
 
 def _atomic_write(path: Path, text: str) -> None:

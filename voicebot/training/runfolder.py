@@ -1,8 +1,10 @@
 """The run folder's configuration: which config a new or resumed run trains with.
 
 A new run takes ``--config`` (or the small default); fine-tuning takes the model config from
-the voice file. A resumed run keeps the ``[model]`` it was started with: ``--config`` may
-change ``[train]`` (batch size, intervals...) but a different ``[model]`` is refused.
+the voice file, except for the ``[model]`` fields ``--config`` names itself (so a config can
+give an older voice the harmonic source). A resumed run keeps the ``[model]`` it was started
+with: ``--config`` may change ``[train]`` (batch size, intervals...) but a different
+``[model]`` is refused.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pydantic import ValidationError
 
 from voicebot.errors import ConfigError
 from voicebot.model import ModelConfig
-from voicebot.training.config import RunConfig, TrainConfig, load_config
+from voicebot.training.config import RunConfig, TrainConfig, explicit_model_keys, load_config
 from voicebot.training.errors import TrainingError
 
 __all__ = ["CONFIG_NAME", "resolve_config", "save_config"]
@@ -49,12 +51,24 @@ def resolve_config(
             base = requested
     else:
         base = load_config(config_path)
-        if voice_config is not None and voice_config != base.model:
+        if voice_config is not None:
+            explicit = explicit_model_keys(config_path)
+            chosen = {
+                key: getattr(base.model, key)
+                for key in explicit
+                if getattr(base.model, key) != getattr(voice_config, key)
+            }
+            try:
+                model = ModelConfig.model_validate({**voice_config.model_dump(), **chosen})
+            except ValidationError as exc:
+                raise ConfigError(
+                    f"{config_path}: [model] does not fit the voice: {exc.errors()[0]['msg']}"
+                ) from None
             _log.info(
-                "fine-tuning: model config taken from the voice file (%s differ)",
-                ", ".join(_changed(base.model, voice_config)[:5]),
+                "fine-tuning: model config taken from the voice file%s",
+                f", with {', '.join(sorted(chosen))} from {config_path}" if chosen else "",
             )
-            base = RunConfig(model=voice_config, train=base.train)
+            base = RunConfig(model=model, train=base.train)
     updates = {key: value for key, value in overrides.items() if value is not None}
     try:
         train = TrainConfig.model_validate({**base.train.model_dump(), **updates})

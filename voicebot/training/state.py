@@ -90,15 +90,23 @@ class TrainState:
         self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, cfg.lr_decay)
         self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.optim_d, cfg.lr_decay)
         training_only = {id(p) for m in self.model.training_only_modules() for p in m.parameters()}
-        self._voice_parameters = [p for p in self.model.parameters() if id(p) not in training_only]
+        self.voice_keys = frozenset(
+            name for name, p in self.model.named_parameters() if id(p) not in training_only
+        )
+
+    def mark_from_voice(self, keys: tuple[str, ...]) -> None:
+        """Name the generator tensors that came from a voice file (``--init-from``): the weights
+        a warm-up without ``warmup_trains_voice`` leaves alone. By default all voice-file weights."""
+        self.voice_keys = frozenset(keys) & {name for name, _ in self.model.named_parameters()}
 
     def train_voice_weights(self, enabled: bool) -> None:
-        """Let the optimizer update the generator's voice-file weights, or only its training-only parts.
+        """Let the optimizer update the weights that came from the voice, or only the fresh parts.
 
         Frozen weights get no gradient, so AdamW neither moves nor decays them.
         """
-        for parameter in self._voice_parameters:
-            parameter.requires_grad_(enabled)
+        for name, parameter in self.model.named_parameters():
+            if name in self.voice_keys:
+                parameter.requires_grad_(enabled)
 
     def modules(self) -> tuple[nn.Module, nn.Module]:
         """(generator, discriminator)."""
@@ -121,6 +129,7 @@ class TrainState:
             "sched_g": self.sched_g.state_dict(),
             "sched_d": self.sched_d.state_dict(),
             "rng": get_rng_state(),
+            "voice_keys": sorted(self.voice_keys),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -141,6 +150,8 @@ class TrainState:
         self.sched_d.load_state_dict(state["sched_d"])
         self._apply_optimizer_config()
         self.step = int(state["step"])
+        if "voice_keys" in state:
+            self.mark_from_voice(tuple(state["voice_keys"]))
         set_rng_state(state["rng"])
 
     def _apply_optimizer_config(self) -> None:

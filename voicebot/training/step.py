@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from voicebot.errors import ConfigError
-from voicebot.model import SpectrogramFeatures, TrainOutput
+from voicebot.model import PitchTrack, SpectrogramFeatures, TrainOutput
 from voicebot.training.config import TrainConfig
 from voicebot.training.dataset import Batch
 from voicebot.training.discriminators import DiscriminatorOutput
@@ -43,6 +43,7 @@ def generate_segments(state: TrainState, batch: Batch) -> tuple[TrainOutput, Ten
         batch.spec_lengths,
         batch.speakers,
         state.config.train.segment_frames,
+        PitchTrack(batch.log_f0, batch.voiced) if state.model.has_source else None,
     )
     fake = out.audio_hat.float()
     real = slice_segments(batch.audio, out.slice_starts, fake.shape[-1], state.config.model.hop_length)

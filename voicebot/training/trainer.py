@@ -93,7 +93,23 @@ def _dataset_summary(data: Path, info: DatasetInfo) -> dict[str, Any]:
         "counts": info.counts,
         "total_seconds": info.total_seconds,
         "sources": info.sources,
+        "pitch": info.pitch,
     }
+
+
+def _pitch_means(data: Path, info: DatasetInfo, hop_length: int) -> dict[str, float]:
+    """Each speaker's mean log-F0, checking that the dataset has pitch at the model's hop."""
+    missing = [s for s in info.speakers if s not in info.pitch]
+    if info.hop_length != hop_length or missing:
+        what = f"no pitch for {', '.join(missing)}" if missing and info.pitch else "no pitch"
+        if info.pitch and not missing:
+            what = f"pitch at hop {info.hop_length}, the model's hop is {hop_length}"
+        raise DataError(
+            f"{data} has {what}, and this model's harmonic source learns from it: run "
+            f"`voicebot data prepare --hop-length {hop_length}` again on the same sources and {data} "
+            "(the audio is kept)"
+        )
+    return {speaker: stats[0] for speaker, stats in info.pitch.items()}
 
 
 def _native_bf16(device: torch.device) -> bool:
@@ -137,6 +153,7 @@ class _Trainer:
         if not opts.data.is_dir():
             raise DataError(f"data folder {opts.data} does not exist: run `voicebot data prepare` first")
         info = read_info(opts.data / "dataset.json")
+        self.info = info
         self.dataset_summary = _dataset_summary(opts.data, info)
         checkpoint = load_latest(opts.run)
         voice = read_voice_file(opts.init_from) if opts.init_from and checkpoint is None else None
@@ -165,8 +182,14 @@ class _Trainer:
                 _log.warning("--init-from ignored: %s already has checkpoints", opts.run)
         elif voice and opts.init_from:
             summary = init_from_voice(self.state.model, *voice, symbols, speakers, opts.init_from)
+            self.state.mark_from_voice(summary.copied)
             for line in summary.lines():
                 _log.info("init-from %s: %s", opts.init_from.name, line)
+        self.pitch_means = None
+        if self.state.model.has_source:
+            self.pitch_means = _pitch_means(opts.data, info, self.config.model.hop_length)
+            stats = torch.tensor([info.pitch[s] for s in speakers], dtype=torch.float32)
+            self.state.model.set_pitch_stats(stats)
         save_config(opts.run, self.config)
         self._load_data()
 
@@ -177,7 +200,7 @@ class _Trainer:
         if not train_utts:
             raise DataError(f"{data / 'train.tsv'} is empty: prepare more data")
         features = SpectrogramFeatures(self.config.model)
-        args = (self.state.symbols, self.state.speakers, features, hop)
+        args = (self.state.symbols, self.state.speakers, features, hop, self.pitch_means)
         self.train_set = SpeechDataset(data, train_utts, *args)
         val_set = SpeechDataset(data, val_utts, *args)
         picks = pick_eval_utterances(val_utts, self.config.train.eval_samples)

@@ -8,6 +8,7 @@ checked on read; everything else is :class:`VoiceMeta`.
 from __future__ import annotations
 
 import json
+import math
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -42,6 +43,7 @@ _KEYS = (
     "license",
     "provenance",
 )
+_OPTIONAL_KEYS = ("pitch",)  # added after format 1 was released: older files lack them
 
 
 class VoiceMeta(BaseModel):
@@ -61,6 +63,11 @@ class VoiceMeta(BaseModel):
     default_speaker: str
     license: str = Field(max_length=10_000)
     provenance: str = Field(max_length=10_000)
+    pitch: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="Per speaker, mean and standard deviation of log-F0 (Hz) in the training data; "
+        "a voice with the harmonic source needs them for every speaker.",
+    )
 
     @property
     def sample_rate(self) -> int:
@@ -89,6 +96,19 @@ class VoiceMeta(BaseModel):
             raise ValueError(f"default_speaker {self.default_speaker!r} is not one of {list(self.speakers)}")
         return self
 
+    @model_validator(mode="after")
+    def _pitch_statistics(self) -> VoiceMeta:
+        unknown = sorted(set(self.pitch) - set(self.speakers))
+        if unknown:
+            raise ValueError(f"pitch statistics for unknown speakers {unknown[:3]}")
+        for speaker, (mean, std) in self.pitch.items():
+            if not (math.log(20.0) <= mean <= math.log(2000.0) and 0.0 < std <= 2.0):
+                raise ValueError(f"pitch statistics of {speaker!r} are out of range: ({mean}, {std})")
+        missing = [s for s in self.speakers if s not in self.pitch]
+        if self.config.source == "harmonic" and missing:
+            raise ValueError(f"the harmonic source needs pitch statistics, missing for {missing[:3]}")
+        return self
+
 
 def meta_to_metadata(meta: VoiceMeta) -> dict[str, str]:
     """The safetensors ``__metadata__`` map of ``meta``, with the format markers."""
@@ -105,6 +125,11 @@ def meta_to_metadata(meta: VoiceMeta) -> dict[str, str]:
         "display_name": meta.display_name,
         "license": meta.license,
         "provenance": meta.provenance,
+        **(
+            {"pitch": json.dumps({k: list(v) for k, v in meta.pitch.items()}, ensure_ascii=False)}
+            if meta.pitch
+            else {}
+        ),
     }
 
 
@@ -157,7 +182,7 @@ def meta_from_metadata(metadata: dict[str, str], source: str) -> VoiceMeta:
             f"(this voicebot runs {ARCHITECTURE!r} voices)"
         )
     missing = [key for key in _KEYS if key not in metadata]
-    unknown = sorted(set(metadata) - set(_KEYS))
+    unknown = sorted(set(metadata) - set(_KEYS) - set(_OPTIONAL_KEYS))
     if missing or unknown:
         parts = [f"missing keys {missing}"] if missing else []
         parts += [f"unknown keys {unknown[:10]}"] if unknown else []
@@ -180,6 +205,7 @@ def meta_from_metadata(metadata: dict[str, str], source: str) -> VoiceMeta:
                 "symbols": _json(metadata, "symbols", source),
                 "symbol_table_version": metadata["symbol_table_version"],
                 "speakers": _json(metadata, "speakers", source),
+                **({"pitch": _json(metadata, "pitch", source)} if "pitch" in metadata else {}),
             }
         )
     except ValidationError as exc:

@@ -56,6 +56,8 @@ class NeuralVoice(Voice):
         state, meta = read_voice_file(path, max_bytes=max_bytes)
         model = ET2Model(meta.config, len(meta.symbols), len(meta.speakers), training=False)
         model.load_state_dict(state, strict=True)
+        if model.has_source:
+            model.set_pitch_stats(torch.tensor([meta.pitch[s] for s in meta.speakers], dtype=torch.float32))
         model.requires_grad_(False).to(device).eval()
         if compile:
             model.compile_synthesizer()
