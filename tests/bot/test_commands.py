@@ -150,6 +150,29 @@ async def test_voice_choice_is_stored_and_autocompleted(
     assert "話者「nobody」はありません" in bad.replies[-1].content
 
 
+async def test_voice_pitch_is_stored_bounded_and_offered_only_where_the_voice_has_it(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    member, _ = _member_in_voice()
+    interaction = FakeInteraction(member)
+    await invoke(registry, "voice", interaction, voice="openjtalk", pitch=-3.0)
+    assert "高さ -3半音" in interaction.replies[-1].content
+    stored = await services.db.get_user_voice(member.guild.id, member.id)
+    assert stored is not None and (stored.pitch, stored.intonation) == (-3.0, 1.0)
+    utterance = await services.prepare(member.guild, member.id, "テスト")  # type: ignore[arg-type]
+    assert (utterance.voice, utterance.pitch) == ("openjtalk", -3.0)
+    for kwargs, message in (
+        ({"pitch": 12.5}, "-12〜+12 半音"),
+        ({"intonation": 2.5}, "抑揚は 0(平坦)〜2"),
+        ({"intonation": 1.5}, "抑揚を変えられません"),
+    ):
+        refused = FakeInteraction(member)
+        await invoke(registry, "voice", refused, voice="openjtalk", **kwargs)
+        assert message in refused.replies[-1].content, kwargs
+    stored = await services.db.get_user_voice(member.guild.id, member.id)
+    assert stored is not None and stored.pitch == -3.0  # nothing stored half-way
+
+
 async def test_dictionary_commands_and_reading(registry: PluginRegistry, services: BotServices) -> None:
     member, _ = _member_in_voice()
     interaction = FakeInteraction(member)

@@ -8,11 +8,14 @@ import numpy as np
 import torch
 
 from voicebot.engine.batching import BatchItem, BatchJob, next_batch, synthesize_batch
+from voicebot.model import PitchControl
 from voicebot.voices import NeuralVoice
+
+AS_TRAINED = PitchControl()
 
 
 def _job(rid: int, voice: str, sentences: int = 2) -> BatchJob:
-    return BatchJob(rid, (voice, "v1"), [f"s{i}" for i in range(sentences)], None, 1.0)
+    return BatchJob(rid, (voice, "v1"), [f"s{i}" for i in range(sentences)], None, 1.0, AS_TRAINED)
 
 
 def test_batch_is_oldest_jobs_voice_up_to_max() -> None:
@@ -31,10 +34,10 @@ def test_finished_jobs_are_skipped() -> None:
 def test_neural_voice_runs_one_padded_batch_per_speed(tiny_voice_file: Path) -> None:
     voice = NeuralVoice.load(tiny_voice_file)
     items = [
-        BatchItem("今日はいい天気なので、みんなで散歩に行きましょう。", None, 1.0),
-        BatchItem("はい。", "kumo", 1.0),
-        BatchItem("はい。", None, 2.0),
-        BatchItem("", None, 1.0),
+        BatchItem("今日はいい天気なので、みんなで散歩に行きましょう。", None, 1.0, AS_TRAINED),
+        BatchItem("はい。", "kumo", 1.0, AS_TRAINED),
+        BatchItem("はい。", None, 2.0, AS_TRAINED),
+        BatchItem("", None, 1.0, AS_TRAINED),
     ]
     calls: list[int] = []
     infer = voice.model.infer
@@ -56,9 +59,10 @@ def test_neural_voice_runs_one_padded_batch_per_speed(tiny_voice_file: Path) -> 
 
 def test_other_voices_are_called_per_item() -> None:
     class Plain:
-        def synthesize(self, text: str, *, speaker: str | None = None, speed: float = 1.0) -> np.ndarray:
-            return np.full(len(text), speed)
+        def synthesize(self, text: str, *, speed: float = 1.0, pitch: float = 0.0, **_: object) -> np.ndarray:
+            return np.full(len(text), speed + pitch)
 
-    outputs = synthesize_batch(Plain(), [BatchItem("a", None, 1.0), BatchItem("bb", None, 2.0)])  # type: ignore[arg-type]
-    assert [out.tolist() for out in outputs] == [[1.0], [2.0, 2.0]]
+    items = [BatchItem("a", None, 1.0, AS_TRAINED), BatchItem("bb", None, 2.0, PitchControl(semitones=3))]
+    outputs = synthesize_batch(Plain(), items)  # type: ignore[arg-type]
+    assert [out.tolist() for out in outputs] == [[1.0], [5.0, 5.0]]
     assert all(out.dtype == np.float32 for out in outputs)

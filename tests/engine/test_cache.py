@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from voicebot.engine.cache import PhraseCache, PhraseKey
+from voicebot.model import PitchControl
 
 
 def _key(text: str, version: str = "v1", speed: float = 1.0) -> PhraseKey:
-    return PhraseKey("kumo", version, None, speed, text)
+    return PhraseKey("kumo", version, None, speed, PitchControl(), text)
 
 
 def test_hit_returns_the_stored_audio() -> None:
@@ -48,7 +49,7 @@ def test_discard_voice_forgets_all_versions() -> None:
     cache = PhraseCache(max_bytes=10_000)
     cache.put(_key("a", "v1"), np.zeros(10, np.float32), 24000)
     cache.put(_key("a", "v2"), np.zeros(10, np.float32), 24000)
-    cache.put(PhraseKey("other", "v1", None, 1.0, "a"), np.zeros(10, np.float32), 24000)
+    cache.put(PhraseKey("other", "v1", None, 1.0, PitchControl(), "a"), np.zeros(10, np.float32), 24000)
     cache.discard_voice("kumo")
     assert len(cache) == 1
     assert cache.nbytes == 40

@@ -17,9 +17,9 @@ import pytest
 import torch
 
 from tests.engine.conftest import audio, collect
-from voicebot.engine import Engine, SynthesisTimeout, UnknownVoice, VoiceRejected
+from voicebot.engine import Engine, SynthesisFailed, SynthesisTimeout, UnknownVoice, VoiceRejected
 from voicebot.engine.runtime import seed_everything
-from voicebot.voices import NeuralVoice, VoiceMeta, write_voice_file
+from voicebot.voices import InvalidPitch, NeuralVoice, VoiceMeta, write_voice_file
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -61,6 +61,21 @@ async def test_default_voice_and_unknown_names(neural_engine: Engine) -> None:
         neural_engine.synthesize(TEXT, voice="nobody")
     with pytest.raises(UnknownVoice, match="alpha, kumo"):
         neural_engine.synthesize(TEXT, voice="tiny", speaker="nobody")
+
+
+async def test_pitch_is_checked_at_once_and_a_voice_says_what_it_cannot_change(neural_engine: Engine) -> None:
+    with pytest.raises(InvalidPitch, match="between -12 and \\+12"):
+        neural_engine.synthesize(TEXT, voice="tiny", pitch=12.5)
+    with pytest.raises(InvalidPitch, match="intonation must be between 0"):
+        neural_engine.synthesize(TEXT, voice="tiny", intonation=-1)
+    # The tiny voice predates the harmonic source: it has no pitch to change.
+    controls = {v.name: v.controls for v in neural_engine.voices()}
+    assert controls["tiny"] == () and controls["openjtalk"] == ("pitch",)
+    with pytest.raises(SynthesisFailed, match="cannot change its pitch"):
+        await collect(neural_engine.synthesize(TEXT, voice="tiny", pitch=3))
+    higher = await collect(neural_engine.synthesize("はい。", voice="openjtalk", pitch=3))
+    plain = await collect(neural_engine.synthesize("はい。", voice="openjtalk"))
+    assert audio(higher).shape != audio(plain).shape or not np.allclose(audio(higher), audio(plain))
 
 
 async def test_timeout_stops_a_slow_request(neural_engine: Engine) -> None:

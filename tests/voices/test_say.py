@@ -99,3 +99,31 @@ def test_list_shows_every_voice_and_its_speakers(
 def test_missing_text_is_a_usage_error(models: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["say"]) == 2
     assert "give the TEXT" in capsys.readouterr().err
+
+
+def _median_f0(path: Path) -> float:
+    import numpy as np
+    import parselmouth
+
+    audio, rate = soundfile.read(path)
+    f0 = (
+        parselmouth.Sound(audio, rate)
+        .to_pitch_ac(pitch_floor=60, pitch_ceiling=800)
+        .selected_array["frequency"]
+    )
+    return float(np.median(f0[f0 > 0]))
+
+
+def test_pitch_moves_the_voice_by_semitones_and_bad_values_are_refused(
+    models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["say", TEXT, "-o", str(tmp_path / "plain.wav")]) == 0
+    assert main(["say", TEXT, "-o", str(tmp_path / "up.wav"), "--pitch", "7"]) == 0
+    ratio = _median_f0(tmp_path / "up.wav") / _median_f0(tmp_path / "plain.wav")
+    assert ratio == pytest.approx(2 ** (7 / 12), rel=0.05)
+    capsys.readouterr()
+    assert main(["say", TEXT, "-o", str(tmp_path / "x.wav"), "--pitch", "13"]) == 2
+    assert "pitch must be between -12 and +12 semitones (got 13)" in capsys.readouterr().err
+    assert main(["say", TEXT, "-o", str(tmp_path / "x.wav"), "--intonation", "1.5"]) == 2
+    assert "cannot change its intonation" in capsys.readouterr().err  # Open JTalk has no such control
+    assert not (tmp_path / "x.wav").exists()

@@ -144,8 +144,22 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     },
     # --- voice preferences --------------------------------------------------------------
     "voice_set": {
-        "ja": "あなたの声を {voice}(話者 {speaker}、速さ {speed})にしました。",
-        "en": "Your voice is now {voice} (speaker {speaker}, speed {speed}).",
+        "ja": "あなたの声を {voice}(話者 {speaker}、速さ {speed}、高さ {pitch:+g}半音、"
+        "抑揚 {intonation})にしました。",
+        "en": "Your voice is now {voice} (speaker {speaker}, speed {speed}, pitch {pitch:+g} semitones, "
+        "intonation {intonation}).",
+    },
+    "bad_pitch": {
+        "ja": "声の高さは -12〜+12 半音、抑揚は 0(平坦)〜2 で指定してください(1 が標準)。",
+        "en": "Pitch goes from -12 to +12 semitones and intonation from 0 (flat) to 2 (1 is as trained).",
+    },
+    "voice_lacks_pitch": {
+        "ja": "声「{voice}」は高さを変えられません。0 のままにするか、別の声を選んでください。",
+        "en": "Voice '{voice}' cannot change its pitch. Leave it at 0 or pick another voice.",
+    },
+    "voice_lacks_intonation": {
+        "ja": "声「{voice}」は抑揚を変えられません。1 のままにするか、別の声を選んでください。",
+        "en": "Voice '{voice}' cannot change its intonation. Leave it at 1 or pick another voice.",
     },
     # --- dictionary ---------------------------------------------------------------------
     "dict_added": {

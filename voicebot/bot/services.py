@@ -80,6 +80,7 @@ class BotServices:
     ) -> Utterance:
         """Turn chat text into an :class:`Utterance`: normalize, apply the guild dictionary, and fill
         voice, speaker and speed from the arguments, else the user's choice, else the guild default.
+        The user's pitch and intonation apply when the utterance speaks with the voice they chose.
 
         Raises:
             Refusal: nothing speakable is left.
@@ -96,11 +97,15 @@ class BotServices:
             stored if stored is not None and stored.voice in installed else None
         )  # removed voices fall back
         default = guild_settings.default_voice if guild_settings.default_voice in installed else None
+        chosen = voice or (choice.voice if choice else None) or default
+        own = choice is not None and chosen == choice.voice
         return Utterance(
             text=spoken,
-            voice=voice or (choice.voice if choice else None) or default,
+            voice=chosen,
             speaker=speaker or (choice.speaker if choice else None),
             speed=speed or (stored.speed if stored else 1.0),
+            pitch=choice.pitch if own and choice else 0.0,
+            intonation=choice.intonation if own and choice else 1.0,
             user_id=user_id,
         )
 

@@ -39,6 +39,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--speaker", help="speaker of the voice (default: the voice's default speaker)")
     parser.add_argument("--speed", type=float, default=1.0, help="speaking speed, 0.5 to 2.0 (default: 1.0)")
+    parser.add_argument(
+        "--pitch",
+        type=float,
+        default=0.0,
+        metavar="SEMITONES",
+        help="pitch shift, -12 to +12 semitones (default: 0)",
+    )
+    parser.add_argument(
+        "--intonation",
+        type=float,
+        default=1.0,
+        metavar="SCALE",
+        help="liveliness of the pitch contour, 0 (flat) to 2 (default: 1, as trained)",
+    )
     parser.add_argument("--list", action="store_true", help="list the voices and their speakers, then exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.set_defaults(func=_main)

@@ -25,6 +25,7 @@ from voicebot.voices import (
     OpenJTalkVoice,
     Voice,
     VoiceFileError,
+    check_pitch_range,
     discover_voices,
     read_voice_file,
 )
@@ -92,12 +93,15 @@ def run(args: argparse.Namespace) -> int:
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     text = normalize(args.text, NormalizeOptions(max_chars=settings.max_chars))
+    check_pitch_range(args.pitch, args.intonation)  # before loading a voice: a typo fails fast
     voice = select_voice(settings, args.voice)
     # The first call pays for lazy initialisation (seconds for a neural voice), which would make
     # the RTF of a short sentence meaningless.
     voice.synthesize(_WARM_UP, speaker=args.speaker)
     start = time.perf_counter()
-    audio = voice.synthesize(text, speaker=args.speaker, speed=args.speed)
+    audio = voice.synthesize(
+        text, speaker=args.speaker, speed=args.speed, pitch=args.pitch, intonation=args.intonation
+    )
     elapsed = time.perf_counter() - start
     if audio.size == 0:
         print(f"voicebot say: nothing to say in {args.text!r}", file=sys.stderr)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from voicebot.model import PitchControl
+
 if TYPE_CHECKING:
     from voicebot.voices import NeuralVoice, Voice
 
@@ -27,6 +29,7 @@ class BatchItem:
     text: str
     speaker: str | None
     speed: float
+    pitch: PitchControl
 
 
 @dataclass
@@ -37,7 +40,7 @@ class BatchJob:
         request_id: the engine's id of the request.
         voice_key: (name, version) of the voice; only jobs with equal keys share a batch.
         sentences: sentences not yet spoken, first one next.
-        speaker, speed: as requested.
+        speaker, speed, pitch: as requested.
         skip: chunks (sentences) already delivered by an earlier attempt, not to be sent again.
         sent: sentences spoken so far.
     """
@@ -47,6 +50,7 @@ class BatchJob:
     sentences: list[str]
     speaker: str | None
     speed: float
+    pitch: PitchControl
     skip: int = 0
     sent: int = field(default=0)
 
@@ -57,7 +61,7 @@ class BatchJob:
 
     def next_item(self) -> BatchItem:
         """The next sentence as a :class:`BatchItem`."""
-        return BatchItem(self.sentences[0], self.speaker, self.speed)
+        return BatchItem(self.sentences[0], self.speaker, self.speed, self.pitch)
 
 
 def next_batch(jobs: Sequence[BatchJob], max_batch: int) -> list[BatchJob]:
@@ -72,7 +76,7 @@ def next_batch(jobs: Sequence[BatchJob], max_batch: int) -> list[BatchJob]:
 
 def synthesize_batch(voice: Voice, items: Sequence[BatchItem]) -> list[np.ndarray]:
     """Speak every item with ``voice``: a neural voice runs one padded ``ET2Model.infer`` per
-    speed in the batch; other voices are called once per item.
+    speed and pitch control in the batch; other voices are called once per item.
 
     Returns:
         float32 arrays of shape (S_i,), one per item, in order.
@@ -82,7 +86,16 @@ def synthesize_batch(voice: Voice, items: Sequence[BatchItem]) -> list[np.ndarra
     if isinstance(voice, NeuralVoice) and len(items) > 1:
         return _neural_batch(voice, items)
     return [
-        np.asarray(voice.synthesize(item.text, speaker=item.speaker, speed=item.speed), dtype=np.float32)
+        np.asarray(
+            voice.synthesize(
+                item.text,
+                speaker=item.speaker,
+                speed=item.speed,
+                pitch=item.pitch.semitones,
+                intonation=item.pitch.intonation,
+            ),
+            dtype=np.float32,
+        )
         for item in items
     ]
 
@@ -93,11 +106,12 @@ def _neural_batch(voice: NeuralVoice, items: Sequence[BatchItem]) -> list[np.nda
     from voicebot.text import g2p, symbols_to_ids
 
     outputs = [np.zeros(0, dtype=np.float32) for _ in items]
-    by_speed: dict[float, list[int]] = {}
+    groups: dict[tuple[float, PitchControl], list[int]] = {}
     for index, item in enumerate(items):
-        by_speed.setdefault(voice.clamp_speed(item.speed), []).append(index)
+        control = voice.check_pitch(*item.pitch)
+        groups.setdefault((voice.clamp_speed(item.speed), control), []).append(index)
     device = voice.device
-    for speed, indices in by_speed.items():
+    for (speed, control), indices in groups.items():
         ids = {i: symbols_to_ids(g2p(items[i].text), table=voice.meta.symbols) for i in indices}
         rows = [i for i in indices if ids[i]]
         if not rows:
@@ -108,7 +122,11 @@ def _neural_batch(voice: NeuralVoice, items: Sequence[BatchItem]) -> list[np.nda
         lengths = torch.tensor([len(ids[i]) for i in rows])
         speakers = torch.tensor([voice.speakers.index(voice.resolve_speaker(items[i].speaker)) for i in rows])
         audio, audio_lengths = voice.model.infer(
-            padded.to(device), lengths.to(device), speakers.to(device), length_scale=1.0 / speed
+            padded.to(device),
+            lengths.to(device),
+            speakers.to(device),
+            length_scale=1.0 / speed,
+            pitch=control,
         )
         for row, i in enumerate(rows):
             outputs[i] = audio[row, : int(audio_lengths[row])].clamp(-1.0, 1.0).float().cpu().numpy()

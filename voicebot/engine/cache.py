@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from voicebot.model import PitchControl
+
 __all__ = ["PhraseCache", "PhraseKey"]
 
 
@@ -17,6 +19,7 @@ class PhraseKey(NamedTuple):
     version: str
     speaker: str | None
     speed: float
+    pitch: PitchControl
     text: str
 
 

@@ -76,7 +76,9 @@ def check_voice(path: Path, name: str, max_bytes: int) -> VoiceInfo:
             f"the voice takes {elapsed:.1f} s for {seconds:.1f} s of speech: too slow to read chat aloud; "
             "use a smaller model"
         )
-    return VoiceInfo(name, voice.display_name, tuple(voice.speakers), voice.sample_rate, "")
+    return VoiceInfo(
+        name, voice.display_name, tuple(voice.speakers), voice.sample_rate, "", tuple(sorted(voice.controls))
+    )
 
 
 def _limit_memory(budget_mb: int) -> None:

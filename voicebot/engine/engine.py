@@ -55,7 +55,7 @@ from voicebot.engine.staging import publish
 from voicebot.engine.stream import Request, SynthesisStream
 from voicebot.engine.values import VoiceInfo, WorkerInfo
 from voicebot.engine.watcher import ModelsWatcher
-from voicebot.voices import VOICE_SUFFIX, Voice, VoiceFileError, validate_voice_name
+from voicebot.voices import VOICE_SUFFIX, Voice, VoiceFileError, check_pitch_range, validate_voice_name
 
 __all__ = ["Engine", "EngineTuning"]
 
@@ -441,7 +441,12 @@ class Engine:
             else:
                 if request.audio and not request.cancelled:
                     key = PhraseKey(
-                        request.voice, request.version, request.speaker, request.speed, request.text
+                        request.voice,
+                        request.version,
+                        request.speaker,
+                        request.speed,
+                        request.pitch,
+                        request.text,
                     )
                     self._cache.put(key, np.concatenate(request.audio), request.sample_rate)
                 request.finish()
@@ -501,6 +506,8 @@ class Engine:
         speaker: str | None = None,
         speed: float = 1.0,
         *,
+        pitch: float = 0.0,
+        intonation: float = 1.0,
         guild_id: Hashable | None = None,
         timeout: float | None = None,
     ) -> SynthesisStream:
@@ -512,6 +519,8 @@ class Engine:
                 ``default_voice`` setting, else Open JTalk).
             speaker: one of the voice's speakers, or None for its default.
             speed: 1.0 is normal; clamped to [0.5, 2.0].
+            pitch: semitones, -12 to 12. intonation: 0 (flat) to 2, 1 as trained. A voice that
+                cannot change one of them fails the request when it is not neutral.
             guild_id: requests are queued per guild and guilds are served in turn.
             timeout: seconds from now until the last chunk (default: ``synthesis_timeout``).
 
@@ -519,6 +528,7 @@ class Engine:
             EngineBusy: the queue is full, or the engine is not running (raised at once).
             UnknownVoice: no such voice or speaker.
             InvalidSpeed: ``speed`` is not a positive number.
+            InvalidPitch: ``pitch`` or ``intonation`` is out of range (raised at once).
         """
         if not self._accepting:
             raise EngineBusy(
@@ -531,17 +541,19 @@ class Engine:
                 f"its speakers are: {', '.join(info.speakers)}"
             )
         speed = Voice.clamp_speed(speed)
+        control = check_pitch_range(pitch, intonation)
         request = Request(
             text,
             info.name,
             info.version,
             speaker,
             speed,
+            control,
             guild_id,
             self.settings.synthesis_timeout if timeout is None else timeout,
             keep_audio=self._cache.accepts(text),
         )
-        cached = self._cache.get(PhraseKey(info.name, info.version, speaker, speed, text))
+        cached = self._cache.get(PhraseKey(info.name, info.version, speaker, speed, control, text))
         if cached is not None or not text.strip():
             if cached is not None:
                 request.push(*cached)
@@ -600,6 +612,7 @@ class Engine:
                     request.version,
                     request.speaker,
                     request.speed,
+                    request.pitch,
                     skip=request.delivered,
                 )
             )

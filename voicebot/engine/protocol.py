@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voicebot.model import PitchControl
+
 __all__ = [
     "Cancel",
     "Chunk",
@@ -66,6 +68,7 @@ class Synthesize:
     version: str
     speaker: str | None
     speed: float
+    pitch: PitchControl
     skip: int = 0
 
 

@@ -9,6 +9,7 @@ every worker before it :meth:`~VoiceRegistry.commit` s it here.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,14 @@ class VoiceRegistry:
         from voicebot.voices import OpenJTalkVoice
 
         voice = OpenJTalkVoice()
-        info = VoiceInfo(OPENJTALK, voice.display_name, tuple(voice.speakers), voice.sample_rate, "builtin")
+        info = VoiceInfo(
+            OPENJTALK,
+            voice.display_name,
+            tuple(voice.speakers),
+            voice.sample_rate,
+            "builtin",
+            tuple(sorted(voice.controls)),
+        )
         self._voices[OPENJTALK] = ActiveVoice(info, VoiceSpec(OPENJTALK, "builtin", None))
 
     def get(self, name: str) -> ActiveVoice | None:
@@ -115,7 +123,7 @@ class VoiceRegistry:
             _log.warning("voice %r (%s) rejected: %s", name, source, exc)
             self.prune_staging()
             raise
-        info = VoiceInfo(info.name, info.display_name, info.speakers, info.sample_rate, version)
+        info = dataclasses.replace(info, version=version)
         return ActiveVoice(info, VoiceSpec(name, version, staged))
 
     def commit(self, active: ActiveVoice) -> ActiveVoice | None:

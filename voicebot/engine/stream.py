@@ -15,6 +15,7 @@ import numpy as np
 from voicebot.engine.errors import SynthesisTimeout
 from voicebot.engine.values import AudioChunk
 from voicebot.errors import VoicebotError
+from voicebot.model import PitchControl
 
 if TYPE_CHECKING:
     from voicebot.engine.pool import WorkerHandle
@@ -38,6 +39,7 @@ class Request:
         version: str,
         speaker: str | None,
         speed: float,
+        pitch: PitchControl,
         guild: Hashable,
         timeout: float,
         keep_audio: bool,
@@ -48,6 +50,7 @@ class Request:
         self.version = version
         self.speaker = speaker
         self.speed = speed
+        self.pitch = pitch
         self.guild = guild
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout

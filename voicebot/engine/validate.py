@@ -89,6 +89,7 @@ async def validate_voice(
             tuple(str(s) for s in info["speakers"]),
             int(info["sample_rate"]),
             "",
+            tuple(str(c) for c in info["controls"]),
         )
     except (ValueError, KeyError, TypeError):
         raise VoiceRejected("the validator sent a malformed verdict") from None

@@ -36,6 +36,7 @@ class VoiceInfo:
         speakers: speaker names, in id order; the first one is the default.
         sample_rate: output sample rate in Hz.
         version: first 16 hex digits of the file's SHA-256 (``builtin`` for Open JTalk).
+        controls: what users can change besides speed: ``pitch``, ``intonation``.
     """
 
     name: str
@@ -43,6 +44,7 @@ class VoiceInfo:
     speakers: tuple[str, ...]
     sample_rate: int
     version: str
+    controls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

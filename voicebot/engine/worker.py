@@ -178,7 +178,13 @@ class _Worker:
         seed_everything()
         try:
             with inference(self._config.half):
-                chunks = voice.stream(request.text, speaker=request.speaker, speed=request.speed)
+                chunks = voice.stream(
+                    request.text,
+                    speaker=request.speaker,
+                    speed=request.speed,
+                    pitch=request.pitch.semitones,
+                    intonation=request.pitch.intonation,
+                )
                 for index, samples in enumerate(chunks):
                     if self._is_cancelled(rid):
                         break
@@ -214,6 +220,7 @@ class _Worker:
                             sentences,
                             message.speaker,
                             message.speed,
+                            message.pitch,
                             skip=message.skip,
                         )
                     )

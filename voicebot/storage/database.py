@@ -218,18 +218,19 @@ class Database:
     async def get_user_voice(self, guild_id: int, user_id: int) -> UserVoice | None:
         """The voice the member picked in this guild, or None if they never picked one."""
         rows = await self._fetchall(
-            "SELECT voice, speaker, speed FROM user_voices WHERE guild_id = ? AND user_id = ?",
+            "SELECT voice, speaker, speed, pitch, intonation FROM user_voices "
+            "WHERE guild_id = ? AND user_id = ?",
             (guild_id, user_id),
         )
         return UserVoice(*rows[0]) if rows else None
 
     async def set_user_voice(self, guild_id: int, user_id: int, voice: UserVoice) -> None:
-        """Store the member's voice, speaker and speed for this guild."""
+        """Store the member's voice, speaker, speed, pitch and intonation for this guild."""
         async with self._write() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO user_voices (guild_id, user_id, voice, speaker, speed) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (guild_id, user_id, voice.voice, voice.speaker, voice.speed),
+                "INSERT OR REPLACE INTO user_voices "
+                "(guild_id, user_id, voice, speaker, speed, pitch, intonation) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (guild_id, user_id, voice.voice, voice.speaker, voice.speed, voice.pitch, voice.intonation),
             )
 
     async def clear_user_voice(self, guild_id: int, user_id: int) -> bool:

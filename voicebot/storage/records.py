@@ -29,6 +29,9 @@ MAX_SKIP_PREFIX_CHARS = 16
 MAX_IGNORED_USERS = 1000
 MIN_SPEED = 0.5
 MAX_SPEED = 2.0
+# The voices' bounds (voicebot.model.pitch), repeated so that storage does not import torch.
+MAX_PITCH_SEMITONES = 12.0
+MIN_INTONATION, MAX_INTONATION = 0.0, 2.0
 
 
 def _check_name(what: str, value: str | None) -> None:
@@ -84,17 +87,25 @@ class UserVoice:
         voice: installed voice name.
         speaker: speaker of a multi-speaker voice (None: the voice's first).
         speed: speaking rate, 0.5 to 2.0.
+        pitch: semitones, -12 to 12.
+        intonation: liveliness of the pitch contour, 0 (flat) to 2; 1 as trained.
     """
 
     voice: str
     speaker: str | None = None
     speed: float = 1.0
+    pitch: float = 0.0
+    intonation: float = 1.0
 
     def __post_init__(self) -> None:
         _check_name("the voice name", self.voice)
         _check_name("the speaker name", self.speaker)
         if not MIN_SPEED <= self.speed <= MAX_SPEED:
             raise StorageLimitError(f"speed must be {MIN_SPEED} to {MAX_SPEED} (got {self.speed})")
+        if not abs(self.pitch) <= MAX_PITCH_SEMITONES:
+            raise StorageLimitError(f"pitch must be -{MAX_PITCH_SEMITONES:g} to {MAX_PITCH_SEMITONES:g}")
+        if not MIN_INTONATION <= self.intonation <= MAX_INTONATION:
+            raise StorageLimitError(f"intonation must be {MIN_INTONATION:g} to {MAX_INTONATION:g}")
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX plugin_data_by_user ON plugin_data (user_id) WHERE user_id != 0",
     ),
+    (
+        "ALTER TABLE user_voices ADD COLUMN pitch REAL NOT NULL DEFAULT 0.0",
+        "ALTER TABLE user_voices ADD COLUMN intonation REAL NOT NULL DEFAULT 1.0",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -53,6 +53,13 @@ class TrainConfig(BaseModel):
     learning_rate: float = Field(
         2e-4, gt=0, description="AdamW learning rate of generator and discriminator."
     )
+    fresh_learning_rate: float | None = Field(
+        None,
+        gt=0,
+        description="Learning rate of the generator's parts that a fine-tune starts fresh (those not "
+        "taken from the --init-from voice, and the training-only ones); None: learning_rate. A gentle "
+        "learning_rate keeps a voice, but parts learning from scratch need a from-scratch rate.",
+    )
     adam_betas: tuple[float, float] = Field((0.8, 0.99), description="AdamW betas (GAN-friendly b1=0.8).")
     adam_eps: float = Field(1e-9, gt=0, description="AdamW epsilon.")
     weight_decay: float = Field(0.01, ge=0, description="AdamW decoupled weight decay.")

@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import parselmouth
 
 from voicebot.training.errors import DataError
 
@@ -44,6 +43,8 @@ def extract_f0(samples: np.ndarray, sample_rate: int, hop_length: int) -> np.nda
 
     Raises :class:`DataError` when Praat cannot analyse the audio (too short for its window).
     """
+    import parselmouth  # only data prepare needs Praat; training reads the stored tracks
+
     frames = len(samples) // hop_length
     try:
         track = parselmouth.Sound(samples.astype(np.float64), sample_rate).to_pitch_ac(

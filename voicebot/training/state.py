@@ -21,7 +21,8 @@ from voicebot.training.errors import CheckpointError
 
 __all__ = ["CHECKPOINT_FORMAT", "TrainState", "get_rng_state", "set_rng_state"]
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
+"""2: the generator's optimizer has two parameter groups (the voice's weights, the fresh parts)."""
 
 _log = logging.getLogger(__name__)
 
@@ -85,19 +86,33 @@ class TrainState:
         self.discriminator = Discriminator(cfg.mpd_periods, cfg.mrd_resolutions, cfg.discriminator_width).to(
             device, memory_format=torch.channels_last
         )
-        self.optim_g = _adamw(self.model.parameters(), cfg, device)
+        self.device = device
         self.optim_d = _adamw(self.discriminator.parameters(), cfg, device)
-        self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, cfg.lr_decay)
         self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.optim_d, cfg.lr_decay)
         training_only = {id(p) for m in self.model.training_only_modules() for p in m.parameters()}
-        self.voice_keys = frozenset(
-            name for name, p in self.model.named_parameters() if id(p) not in training_only
+        self.mark_from_voice(
+            tuple(name for name, p in self.model.named_parameters() if id(p) not in training_only)
         )
 
+    def _learning_rates(self) -> list[float]:
+        cfg = self.config.train
+        return [cfg.learning_rate, cfg.fresh_learning_rate or cfg.learning_rate]
+
     def mark_from_voice(self, keys: tuple[str, ...]) -> None:
-        """Name the generator tensors that came from a voice file (``--init-from``): the weights
-        a warm-up without ``warmup_trains_voice`` leaves alone. By default all voice-file weights."""
-        self.voice_keys = frozenset(keys) & {name for name, _ in self.model.named_parameters()}
+        """Name the generator tensors that came from a voice file (``--init-from``); by default all
+        the weights a voice file holds. They form the optimizer's first group (``learning_rate``),
+        the rest its second (``fresh_learning_rate``), and a warm-up without
+        ``warmup_trains_voice`` leaves them alone. Rebuilds the generator's optimizer: call it
+        before the first step."""
+        named = dict(self.model.named_parameters())
+        self.voice_keys = frozenset(keys) & set(named)
+        voice_lr, fresh_lr = self._learning_rates()
+        groups = [
+            {"params": [p for n, p in named.items() if n in self.voice_keys], "lr": voice_lr},
+            {"params": [p for n, p in named.items() if n not in self.voice_keys], "lr": fresh_lr},
+        ]
+        self.optim_g = _adamw(groups, self.config.train, self.device)
+        self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, self.config.train.lr_decay)
 
     def train_voice_weights(self, enabled: bool) -> None:
         """Let the optimizer update the weights that came from the voice, or only the fresh parts.
@@ -135,7 +150,13 @@ class TrainState:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a checkpoint exactly (strict: every tensor must fit)."""
         if state.get("format") != CHECKPOINT_FORMAT:
-            raise CheckpointError(f"checkpoint format {state.get('format')} is not {CHECKPOINT_FORMAT}")
+            raise CheckpointError(
+                f"checkpoint format {state.get('format')} is from another voicebot (this one resumes "
+                f"format {CHECKPOINT_FORMAT}): export it with that version and continue in a new --run "
+                "folder with --init-from the voice file"
+            )
+        # The optimizer's groups follow which weights came from a voice: restore that first.
+        self.mark_from_voice(tuple(state["voice_keys"]))
         try:
             self.model.load_state_dict(state["model"])
             self.discriminator.load_state_dict(state["discriminator"])
@@ -150,8 +171,6 @@ class TrainState:
         self.sched_d.load_state_dict(state["sched_d"])
         self._apply_optimizer_config()
         self.step = int(state["step"])
-        if "voice_keys" in state:
-            self.mark_from_voice(tuple(state["voice_keys"]))
         set_rng_state(state["rng"])
 
     def _apply_optimizer_config(self) -> None:
@@ -162,22 +181,22 @@ class TrainState:
         untouched, so a plain resume stays exact.
         """
         cfg = self.config.train
-        for optimizer, scheduler in ((self.optim_g, self.sched_g), (self.optim_d, self.sched_d)):
-            if (
-                scheduler.base_lrs != [cfg.learning_rate] * len(scheduler.base_lrs)
-                or scheduler.gamma != cfg.lr_decay
-            ):
+        for optimizer, scheduler, rates in (
+            (self.optim_g, self.sched_g, self._learning_rates()),
+            (self.optim_d, self.sched_d, [cfg.learning_rate]),
+        ):
+            if scheduler.base_lrs != rates or scheduler.gamma != cfg.lr_decay:
                 _log.info(
-                    "learning rate %g (decay %g) from the config replaces the checkpoint's %g (decay %g)",
-                    cfg.learning_rate,
+                    "learning rate %s (decay %g) from the config replaces the checkpoint's %s (decay %g)",
+                    rates,
                     cfg.lr_decay,
-                    scheduler.base_lrs[0],
+                    scheduler.base_lrs,
                     scheduler.gamma,
                 )
-                scheduler.base_lrs = [cfg.learning_rate] * len(scheduler.base_lrs)
+                scheduler.base_lrs = list(rates)
                 scheduler.gamma = cfg.lr_decay
-                for group in optimizer.param_groups:
-                    group["initial_lr"] = cfg.learning_rate
-                    group["lr"] = cfg.learning_rate * cfg.lr_decay**scheduler.last_epoch
+                for group, rate in zip(optimizer.param_groups, rates, strict=True):
+                    group["initial_lr"] = rate
+                    group["lr"] = rate * cfg.lr_decay**scheduler.last_epoch
             for group in optimizer.param_groups:
                 group.update(betas=tuple(cfg.adam_betas), eps=cfg.adam_eps, weight_decay=cfg.weight_decay)

@@ -7,9 +7,10 @@ before use and never unpickled. :class:`NeuralVoice` speaks with the model of su
 
 from __future__ import annotations
 
-from voicebot.voices.base import MAX_SPEED, MIN_SPEED, Voice
+from voicebot.voices.base import MAX_SPEED, MIN_SPEED, Voice, check_pitch_range
 from voicebot.voices.discovery import discover_voices
 from voicebot.voices.errors import (
+    InvalidPitch,
     InvalidSpeed,
     NotAVoiceFile,
     UnknownSpeaker,
@@ -35,6 +36,7 @@ __all__ = [
     "MIN_SPEED",
     "OPENJTALK_NAME",
     "VOICE_SUFFIX",
+    "InvalidPitch",
     "InvalidSpeed",
     "NeuralVoice",
     "NotAVoiceFile",
@@ -48,6 +50,7 @@ __all__ = [
     "VoiceFileIncompatible",
     "VoiceFileTooLarge",
     "VoiceMeta",
+    "check_pitch_range",
     "discover_voices",
     "read_voice_file",
     "validate_voice_name",

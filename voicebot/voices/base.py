@@ -8,12 +8,21 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from voicebot.voices.errors import InvalidSpeed, UnknownSpeaker
+from voicebot.model import ModelInputError, PitchControl
+from voicebot.voices.errors import InvalidPitch, InvalidSpeed, UnknownSpeaker
 
-__all__ = ["MAX_SPEED", "MIN_SPEED", "Voice"]
+__all__ = ["MAX_SPEED", "MIN_SPEED", "Voice", "check_pitch_range"]
 
 MIN_SPEED = 0.5
 MAX_SPEED = 2.0
+
+
+def check_pitch_range(pitch: float, intonation: float) -> PitchControl:
+    """``PitchControl(pitch, intonation)``, or :class:`InvalidPitch` naming the allowed range."""
+    try:
+        return PitchControl(float(pitch), float(intonation)).check()
+    except ModelInputError as exc:
+        raise InvalidPitch(str(exc)) from None
 
 
 class Voice(ABC):
@@ -24,7 +33,10 @@ class Voice(ABC):
         display_name: a human-readable name.
         sample_rate: Hz of the audio it yields.
         speakers: speaker names; the first is not necessarily the default.
+        controls: which of ``pitch`` and ``intonation`` this voice can change.
     """
+
+    controls: frozenset[str] = frozenset()
 
     def __init__(
         self, name: str, display_name: str, sample_rate: int, speakers: tuple[str, ...], default_speaker: str
@@ -61,27 +73,60 @@ class Voice(ABC):
             raise InvalidSpeed(f"speed must be a positive number such as 1.0 or 1.5, not {speed}")
         return min(max(speed, MIN_SPEED), MAX_SPEED)
 
+    def check_pitch(self, pitch: float, intonation: float) -> PitchControl:
+        """The pitch control for ``pitch`` semitones and ``intonation``.
+
+        Raises:
+            InvalidPitch: a value out of range (never clamped), or a change this voice cannot make.
+        """
+        control = check_pitch_range(pitch, intonation)
+        for name, value, neutral in (("pitch", pitch, 0.0), ("intonation", intonation, 1.0)):
+            if value != neutral and name not in self.controls:
+                raise InvalidPitch(
+                    f"the voice {self.display_name!r} cannot change its {name}; leave it at {neutral:g} "
+                    "or pick a voice that can"
+                )
+        return control
+
     @abstractmethod
-    def stream(self, text: str, *, speaker: str | None = None, speed: float = 1.0) -> Iterator[np.ndarray]:
+    def stream(
+        self,
+        text: str,
+        *,
+        speaker: str | None = None,
+        speed: float = 1.0,
+        pitch: float = 0.0,
+        intonation: float = 1.0,
+    ) -> Iterator[np.ndarray]:
         """Speak already normalized ``text``, sentence by sentence.
 
         Args:
             text: normalized text (see :func:`voicebot.text.normalize`).
             speaker: one of :attr:`speakers`, or ``None`` for the default.
             speed: 1.0 is normal; clamped to [0.5, 2.0].
+            pitch: semitones up (negative: down), -12 to 12.
+            intonation: how lively the pitch contour is, 0 (flat) to 2; 1 as trained.
 
         Yields:
             float32 arrays of shape (S_i,), mono, in [-1, 1], at :attr:`sample_rate`.
 
         Raises:
-            UnknownSpeaker, InvalidSpeed: before any audio is produced.
+            UnknownSpeaker, InvalidSpeed, InvalidPitch: before any audio is produced.
         """
 
-    def synthesize(self, text: str, *, speaker: str | None = None, speed: float = 1.0) -> np.ndarray:
+    def synthesize(
+        self,
+        text: str,
+        *,
+        speaker: str | None = None,
+        speed: float = 1.0,
+        pitch: float = 0.0,
+        intonation: float = 1.0,
+    ) -> np.ndarray:
         """All of :meth:`stream` at once.
 
         Returns:
             float32 array of shape (S,), empty when there is nothing to say.
         """
-        chunks = list(self.stream(text, speaker=speaker, speed=speed))
+        chunks = list(self.stream(text, speaker=speaker, speed=speed, pitch=pitch, intonation=intonation))
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)

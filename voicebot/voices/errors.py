@@ -55,3 +55,7 @@ class UnknownSpeaker(VoicebotError):
 
 class InvalidSpeed(VoicebotError):
     """A speaking speed that is not a positive number."""
+
+
+class InvalidPitch(VoicebotError):
+    """A pitch shift or intonation outside its range, or one the voice cannot change."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from voicebot.model import ET2Model
+from voicebot.model import ET2Model, PitchControl
 from voicebot.text import g2p, split_sentences, symbols_to_ids
 from voicebot.voices.base import Voice
 from voicebot.voices.file import MAX_VOICE_BYTES, read_voice_file
@@ -36,6 +36,8 @@ class NeuralVoice(Voice):
         super().__init__(name, meta.display_name, meta.sample_rate, meta.speakers, meta.default_speaker)
         self.model = model
         self.meta = meta
+        # A voice with the harmonic source predicts pitch; older ones have no pitch path to change.
+        self.controls = frozenset({"pitch", "intonation"}) if model.has_source else frozenset()
 
     @classmethod
     def load(
@@ -69,15 +71,27 @@ class NeuralVoice(Voice):
         """Where the model's weights are."""
         return next(self.model.parameters()).device
 
-    def stream(self, text: str, *, speaker: str | None = None, speed: float = 1.0) -> Iterator[np.ndarray]:
+    def stream(
+        self,
+        text: str,
+        *,
+        speaker: str | None = None,
+        speed: float = 1.0,
+        pitch: float = 0.0,
+        intonation: float = 1.0,
+    ) -> Iterator[np.ndarray]:
         """See :meth:`Voice.stream`. Each sentence is aligned whole, then decoded in chunks.
 
-        ``speed`` becomes the model's ``length_scale = 1 / speed``.
+        ``speed`` becomes the model's ``length_scale = 1 / speed``; ``pitch`` and ``intonation``
+        change the predicted contour before the decoder.
         """
         speaker_index = self.speakers.index(self.resolve_speaker(speaker))
-        return self._generate(text, speaker_index, 1.0 / self.clamp_speed(speed))
+        control = self.check_pitch(pitch, intonation)
+        return self._generate(text, speaker_index, 1.0 / self.clamp_speed(speed), control)
 
-    def _generate(self, text: str, speaker_index: int, length_scale: float) -> Iterator[np.ndarray]:
+    def _generate(
+        self, text: str, speaker_index: int, length_scale: float, control: PitchControl
+    ) -> Iterator[np.ndarray]:
         device = self.device
         speakers = torch.tensor([speaker_index], device=device)
         for sentence in split_sentences(text):
@@ -90,6 +104,7 @@ class NeuralVoice(Voice):
                 length_scale=length_scale,
                 chunk_frames=CHUNK_FRAMES,
                 first_chunk_frames=FIRST_CHUNK_FRAMES,
+                pitch=control,
             )
             for chunk in chunks:
                 yield chunk.clamp(-1.0, 1.0).cpu().numpy()

@@ -38,6 +38,8 @@ class Utterance:
     voice: str | None = None
     speaker: str | None = None
     speed: float = 1.0
+    pitch: float = 0.0
+    intonation: float = 1.0
     user_id: int | None = None
     on_error: Callable[[VoicebotError], Awaitable[None]] | None = None
 
@@ -243,6 +245,8 @@ class VoiceSession:
                 voice=utterance.voice,
                 speaker=utterance.speaker,
                 speed=utterance.speed,
+                pitch=utterance.pitch,
+                intonation=utterance.intonation,
                 guild_id=self.guild_id,
             )
             async with stream:  # leaving early (skip) cancels the synthesis
