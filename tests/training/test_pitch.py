@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voicebot.bench.pitch import compare_pitch
 from voicebot.training import DataError, TrainOptions, prepare_dataset, train
 from voicebot.training.pitch import continuous_log_f0, extract_f0, pitch_path, read_f0
 
@@ -104,3 +105,21 @@ def test_training_a_harmonic_model_on_data_without_pitch_says_what_to_run(
     )
     with pytest.raises(DataError, match=r"no pitch.*voicebot data prepare --hop-length 128"):
         train(options)
+
+
+def _tone(f0: float, seconds: float, rate: int = 24000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    phase = 2 * np.pi * f0 * t
+    audio = sum(np.sin(k * phase) / k for k in range(1, 8)) * 0.3
+    gaps = (np.sin(2 * np.pi * 1.5 * t * 2.0 / seconds) > -0.6).astype(np.float32)  # pauses, stretched along
+    return (audio * gaps).astype(np.float32)
+
+
+def test_pitch_comparison_measures_cents_through_a_tempo_change() -> None:
+    reference = _tone(200.0, 2.0)
+    same = compare_pitch(reference, 24000, reference, 24000)
+    assert same.rmse_cents < 1.0 and same.voicing_error < 0.01
+    # A semitone higher, 10% slower, at another sample rate: about 100 cents off.
+    higher = _tone(200.0 * 2 ** (1 / 12), 2.2, rate=48000)
+    score = compare_pitch(higher, 48000, reference, 24000)
+    assert 90 < score.rmse_cents < 110 and score.voicing_error < 0.1

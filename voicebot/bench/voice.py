@@ -21,6 +21,7 @@ from pathlib import Path
 import soundfile
 import torch
 
+from voicebot.bench.pitch import PitchScore, compare_pitch
 from voicebot.cli.common import init
 from voicebot.cli.speak import select_voice
 from voicebot.errors import VoicebotError
@@ -41,6 +42,8 @@ class VoiceScore:
     """Total synthesis time over total audio duration (after one warm-up sentence)."""
     duration_ratio: float
     """Median over sentences of generated duration / reference duration (1.0: same rate)."""
+    pitch: PitchScore
+    """Means over sentences of the F0 RMSE (cents) and voicing error against the recordings."""
 
 
 def speak_all(
@@ -50,17 +53,21 @@ def speak_all(
     out.mkdir(parents=True, exist_ok=True)
     voice.synthesize(utterances[0].text, speaker=speaker)  # lazy initialisation is not synthesis
     busy = seconds = 0.0
-    ratios = []
+    ratios, pitches = [], []
     for utterance in utterances:
         start = time.perf_counter()
         audio = voice.synthesize(utterance.text, speaker=speaker)
         busy += time.perf_counter() - start
         duration = audio.size / voice.sample_rate
         seconds += duration
-        reference = soundfile.info(str(data / utterance.audio)).duration
-        ratios.append(duration / reference)
+        recording, rate = soundfile.read(str(data / utterance.audio), dtype="float32")
+        ratios.append(duration / (len(recording) / rate))
+        pitches.append(compare_pitch(audio, voice.sample_rate, recording, rate))
         soundfile.write(out / f"{Path(utterance.audio).stem}.wav", audio, voice.sample_rate, subtype="PCM_16")
-    return VoiceScore(voice.name, seconds, busy / max(seconds, 1e-9), statistics.median(ratios))
+    pitch = PitchScore(
+        statistics.fmean(p.rmse_cents for p in pitches), statistics.fmean(p.voicing_error for p in pitches)
+    )
+    return VoiceScore(voice.name, seconds, busy / max(seconds, 1e-9), statistics.median(ratios), pitch)
 
 
 def _utterances(data: Path, speaker: str, count: int) -> list[Utterance]:
@@ -100,9 +107,13 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{len(utterances)} validation sentences of {args.speaker}, torch threads {torch.get_num_threads()}"
     )
-    print(f"{'voice':<12} {'audio s':>8} {'RTF':>7} {'duration ratio':>15}")
+    header = f"{'voice':<12} {'audio s':>8} {'RTF':>7} {'duration ratio':>15}"
+    print(f"{header} {'F0 RMSE ¢':>10} {'voicing err':>12}")
     for score in scores:
-        print(f"{score.name:<12} {score.audio_seconds:8.1f} {score.rtf:7.4f} {score.duration_ratio:15.3f}")
+        print(
+            f"{score.name:<12} {score.audio_seconds:8.1f} {score.rtf:7.4f} {score.duration_ratio:15.3f} "
+            f"{score.pitch.rmse_cents:10.1f} {score.pitch.voicing_error:12.3f}"
+        )
     print(
         f"audio in {args.out}/{{voice,openjtalk,reference}}; "
         "score it with quality.py VOICE_DIR --ref REFERENCE_DIR"
