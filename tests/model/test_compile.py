@@ -13,10 +13,10 @@ from voicebot.model import ET2Model
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::DeprecationWarning:torch.*")  # inductor imports torch.jit
-@pytest.mark.parametrize("head", ["istft", "ms_istft"])
-def test_compiled_synthesizer_matches_eager_at_two_lengths(head: str) -> None:
+@pytest.mark.parametrize(("head", "source"), [("istft", "none"), ("ms_istft", "none"), ("istft", "harmonic")])
+def test_compiled_synthesizer_matches_eager_at_two_lengths(head: str, source: str) -> None:
     torch.manual_seed(0)
-    model = ET2Model(tiny_config(head=head), N_SYMBOLS).eval()
+    model = ET2Model(tiny_config(head=head, source=source), N_SYMBOLS).eval()
     inputs = [torch.randint(1, N_SYMBOLS, (1, n)) for n in (9, 23)]
     kwargs = {"noise_scale": 0.0, "noise_scale_dur": 0.0}
     eager = [model.infer(ids, torch.tensor([ids.size(1)]), torch.tensor([0]), **kwargs)[0] for ids in inputs]
@@ -43,4 +43,6 @@ def test_compiled_synthesizer_matches_eager_at_two_lengths(head: str) -> None:
     )
     assert (torch.cat(chunks) - eager[1][0]).abs().max() < 1e-3
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == graphs  # warm-up compiled it all
-    assert set(model.state_dict()) == set(ET2Model(tiny_config(head=head), N_SYMBOLS).state_dict())
+    assert set(model.state_dict()) == set(
+        ET2Model(tiny_config(head=head, source=source), N_SYMBOLS).state_dict()
+    )
