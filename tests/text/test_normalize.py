@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from voicebot.text import NormalizeOptions, normalize
+from voicebot.text.sanitize import sanitize
 
 NOW = 1_700_000_000.0
 OPTIONS = NormalizeOptions(clock=lambda: NOW)
@@ -176,3 +177,12 @@ def test_long_text_is_cut_with_the_cut_word() -> None:
 )
 def test_options_change_the_words(options: NormalizeOptions, text: str, expected: str) -> None:
     assert normalize(text, options) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\x1b[31m赤\x1b[0m", "\x1b[1;31;48;5;200m赤", "\x1b]0;window title\x07赤", "\x1bc赤", "\x9b2J赤"],
+)
+def test_terminal_escape_sequences_are_dropped_whole(text: str) -> None:
+    assert sanitize(text) == "赤"
+    assert normalize(text) == "赤"  # not 「[31メートル赤」

@@ -22,6 +22,14 @@ _UNSAFE = re.compile(
     "\u202a-\u202e\u2060-\u206f\ufeff\ufff0-\ufffb\ufdd0-\ufdef\U000f0000-\U0010ffff]"
 )
 _LINE_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+# Terminal escape sequences (colours, cursor moves, titles): removed whole, or their parameters
+# ("[31m") would be read aloud once the ESC itself is gone. CSI, OSC (to BEL or ST), and
+# two-character escapes.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: window titles, links
+    r"|\x1b[ -/]*[0-~]"  # the rest: ESC c (reset), ESC 7...
+)
 # What only made sense inside an emoji sequence.
 _INVISIBLE = re.compile("[\u200d\ufe00-\ufe0f\U000e0000-\U000e007f\u20e3]")
 
@@ -41,12 +49,13 @@ def _cap_combining(text: str) -> str:
 
 
 def sanitize(text: str) -> str:
-    """Return ``text`` without surrogates, controls (tab and newline are kept), bidi marks or zalgo.
+    """Return ``text`` without terminal escape sequences, surrogates, controls (tab and newline are
+    kept), bidi marks or zalgo.
 
     Line breaks of every kind become ``\\n``; at most :data:`MAX_COMBINING` combining marks
     stay on one base character. Never raises.
     """
-    text = _UNSAFE.sub("", _LINE_BREAKS.sub("\n", text))
+    text = _UNSAFE.sub("", _LINE_BREAKS.sub("\n", _ESCAPES.sub("", text)))
     if any(unicodedata.combining(char) for char in text):
         text = _cap_combining(text)
     return text
