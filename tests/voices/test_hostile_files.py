@@ -252,8 +252,16 @@ def test_missing_file_says_so(tmp_path: Path) -> None:
 
 
 def test_file_over_the_size_limit_is_refused(tiny_voice_file: Path) -> None:
-    with pytest.raises(VoiceFileTooLarge, match="over the 1000 bytes limit for voice files"):
+    with pytest.raises(VoiceFileTooLarge, match="over the 1,000 bytes limit for voice files"):
         read_voice_file(tiny_voice_file, max_bytes=1000)
+
+
+def test_a_file_one_byte_over_the_limit_shows_two_different_sizes(tiny_voice_file: Path) -> None:
+    size = tiny_voice_file.stat().st_size
+    with pytest.raises(VoiceFileTooLarge) as refused:
+        read_voice_file(tiny_voice_file, max_bytes=size - 1)
+    shown, limit = str(refused.value).split(" is ")[1].split(", over the ")
+    assert shown != limit.removesuffix(" limit for voice files")
 
 
 class RewritingReader(SnapshotReader):

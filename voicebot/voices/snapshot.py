@@ -24,8 +24,14 @@ def _identity(st: os.stat_result) -> tuple[int, ...]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n} bytes"
+def _sizes(size: int, limit: int) -> tuple[str, str]:
+    """``size`` and ``limit`` written so that the two differ (more digits, or bytes, when close)."""
+    if min(size, limit) >= 100_000:
+        for digits in (1, 2, 3):
+            shown = f"{size / 1e6:.{digits}f} MB", f"{limit / 1e6:.{digits}f} MB"
+            if shown[0] != shown[1]:
+                return shown
+    return f"{size:,} bytes", f"{limit:,} bytes"
 
 
 def _open(path: Path) -> int:
@@ -73,10 +79,8 @@ class SnapshotReader:
             if not stat.S_ISREG(before.st_mode):
                 raise UnsafeVoicePath(f"{path} is not a regular file: voice files must be plain files")
             if before.st_size > self.max_bytes:
-                raise VoiceFileTooLarge(
-                    f"{path} is {_size(before.st_size)}, "
-                    f"over the {_size(self.max_bytes)} limit for voice files"
-                )
+                size, limit = _sizes(before.st_size, self.max_bytes)
+                raise VoiceFileTooLarge(f"{path} is {size}, over the {limit} limit for voice files")
             self.before_read(path)
             # One byte more than the size: a file that grew meanwhile shows up as a length mismatch.
             data = file.read(before.st_size + 1)
