@@ -127,3 +127,32 @@ def test_pitch_moves_the_voice_by_semitones_and_bad_values_are_refused(
     assert main(["say", TEXT, "-o", str(tmp_path / "x.wav"), "--intonation", "1.5"]) == 2
     assert "cannot change its intonation" in capsys.readouterr().err  # Open JTalk has no such control
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_bad_output_paths_and_speeds_are_refused_before_speaking(
+    models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = [
+        (
+            ["-o", str(tmp_path / "nodir" / "sub" / "out.wav")],
+            "the folder " + str(tmp_path / "nodir" / "sub"),
+        ),
+        (["-o", str(tmp_path)], "is a folder: give a file name"),
+        (["-o", str(tmp_path / "a.wav"), "--speed", "3"], "--speed must be between 0.5 and 2.0 (got 3)"),
+        (["-o", str(tmp_path / "a.wav"), "--speed", "0"], "--speed must be between 0.5 and 2.0 (got 0)"),
+    ]
+    for extra, message in cases:
+        assert main(["say", TEXT, *extra]) == 2, extra
+        err = capsys.readouterr().err
+        assert message in err and "note:" not in err  # refused before a voice was even picked
+    assert not (tmp_path / "a.wav").exists()
+
+
+def test_long_text_is_cut_with_a_word_on_how_to_read_more(
+    models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOICEBOT_MAX_CHARS", "20")
+    get_settings.cache_clear()
+    assert main(["say", "あいうえお" * 6, "-o", str(tmp_path / "long.wav")]) == 0
+    err = capsys.readouterr().err
+    assert "the text has 30 characters, over the 20 that are read" in err and "VOICEBOT_MAX_CHARS" in err

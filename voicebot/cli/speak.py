@@ -7,6 +7,7 @@ neither torch nor the voices.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,8 @@ from voicebot.config import ENV_PREFIX, Settings
 from voicebot.engine import UnknownVoice
 from voicebot.text import NormalizeOptions, normalize
 from voicebot.voices import (
+    MAX_SPEED,
+    MIN_SPEED,
     OPENJTALK_NAME,
     VOICE_SUFFIX,
     NeuralVoice,
@@ -82,6 +85,22 @@ def _list(settings: Settings) -> int:
     return 0
 
 
+def _output_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be written as a WAV file, checked before any speech is synthesized."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        return f"{path} is a folder: give a file name, such as {path / 'say.wav'}"
+    if not folder.is_dir():
+        return f"cannot write {path}: the folder {folder} does not exist (create it first)"
+    if os.statvfs(folder).f_flag & os.ST_RDONLY:
+        return f"cannot write {path}: {folder} is on a read-only file system"
+    if not os.access(folder, os.W_OK):
+        return f"cannot write {path}: no permission to write in {folder}"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"cannot write {path}: the file exists and is read-only"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Speak ``args.text`` into ``args.output`` (or list the voices with ``args.list``); the exit code."""
     settings = init(args.verbose)
@@ -90,8 +109,20 @@ def run(args: argparse.Namespace) -> int:
     if args.text is None:
         print("voicebot say: error: give the TEXT to speak, or --list", file=sys.stderr)
         return 2
+    problem = _output_problem(args.output)
+    if problem is None and not MIN_SPEED <= args.speed <= MAX_SPEED:
+        problem = f"--speed must be between {MIN_SPEED} and {MAX_SPEED} (got {args.speed:g})"
+    if problem is not None:
+        print(f"voicebot say: error: {problem}", file=sys.stderr)
+        return 2
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
+    if len(args.text) > settings.max_chars:
+        print(
+            f"note: the text has {len(args.text)} characters, over the {settings.max_chars} that are read "
+            f"(then 「以下略」); raise {ENV_PREFIX}MAX_CHARS to read more",
+            file=sys.stderr,
+        )
     text = normalize(args.text, NormalizeOptions(max_chars=settings.max_chars))
     check_pitch_range(args.pitch, args.intonation)  # before loading a voice: a typo fails fast
     voice = select_voice(settings, args.voice)
