@@ -167,8 +167,9 @@ def check_data_dir(settings: Settings) -> list[Check]:
     return [Check("data dir", True, f"{data} (writable)")]
 
 
-def check_token(settings: Settings) -> list[Check]:
-    """Whether a Discord token is configured; its value is never shown."""
+def check_token(settings: Settings, bot: bool = False) -> list[Check]:
+    """Whether a Discord token is configured; its value is never shown. Missing is a failure only
+    when the bot is to be checked (``bot``): ``voicebot say`` and training need none."""
     if settings.token:
         return [Check("discord token", True, "set")]
     return [
@@ -177,8 +178,33 @@ def check_token(settings: Settings) -> list[Check]:
             False,
             "not set",
             f"put {ENV_PREFIX}DISCORD_TOKEN=... in .env (needed by `voicebot run` only)",
+            warning=not bot,
         )
     ]
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def check_torch_build(settings: Settings) -> list[Check]:
+    """Which torch build is installed (CPU or CUDA) and how much disk it and its CUDA libraries take."""
+    import torch
+
+    root = Path(torch.__file__).parent
+    size = _folder_bytes(root)
+    nvidia = root.parent / "nvidia"
+    if nvidia.is_dir():
+        size += _folder_bytes(nvidia)
+    build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "CPU only"
+    detail = f"torch {torch.__version__}, {build}, {size / 1e9:.1f} GB on disk"
+    hint = ""
+    if torch.version.cuda and not torch.cuda.is_available():
+        hint = (
+            "a CUDA build on a machine without a GPU: the CPU build is far smaller "
+            "(pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+        )
+    return [Check("torch build", not hint, detail, hint, warning=bool(hint))]
 
 
 def check_discord(settings: Settings) -> list[Check]:
@@ -209,6 +235,7 @@ def check_discord(settings: Settings) -> list[Check]:
 CHECKS: list[Callable[[Settings], list[Check]]] = [
     check_versions,
     check_torch,
+    check_torch_build,
     check_opus,
     check_dictionary,
     check_models,
@@ -218,12 +245,15 @@ CHECKS: list[Callable[[Settings], list[Check]]] = [
 ]
 
 
-def run_checks(settings: Settings) -> list[Check]:
-    """Run every check; a check that crashes is reported as a failed line, never raised."""
+def run_checks(settings: Settings, bot: bool = False) -> list[Check]:
+    """Run every check; a check that crashes is reported as a failed line, never raised.
+
+    ``bot``: the setup is meant to run the Discord bot, so a missing token is a failure.
+    """
     results: list[Check] = []
     for check in CHECKS:
         try:
-            results.extend(check(settings))
+            results.extend(check_token(settings, bot) if check is check_token else check(settings))
         except Exception as exc:  # the doctor must report, not crash
             results.append(Check(check.__name__.removeprefix("check_"), False, f"check failed: {exc!r}"))
     return results
@@ -235,7 +265,7 @@ def _main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"[FAIL] settings: {exc}")
         return 1
-    results = run_checks(settings)
+    results = run_checks(settings, bot=args.bot)
     width = max(len(c.name) for c in results)
     for c in results:
         print(f"[{c.label:^4}] {c.name:<{width}}  {c.detail}")
@@ -254,5 +284,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="check the installation, settings, models and token",
         description="Report versions, torch device and threads, Opus, the Open JTalk dictionary, "
         "voice files, the data directory and whether a Discord token is set (never its value).",
+    )
+    parser.add_argument(
+        "--bot", action="store_true", help="also require what `voicebot run` needs (a Discord token)"
     )
     parser.set_defaults(func=_main)
