@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,41 @@ def test_every_setting_is_documented_in_env_example() -> None:
     documented = (root / ".env.example").read_text(encoding="utf-8")
     missing = [name for name in Settings.model_fields if f"VOICEBOT_{name.upper()}=" not in documented]
     assert not missing, f"add to .env.example: {missing}"
+
+
+def _clean_env(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("VOICEBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(folder)
+
+
+def test_the_documented_example_is_a_valid_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parents[1] / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    _clean_env(monkeypatch, tmp_path)
+    settings = load_settings()
+    assert settings.plugins_disabled == [] and settings.shard_count is None
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [("reader", ["reader"]), ("reader, hello", ["reader", "hello"]), ('["reader"]', ["reader"]), ("", [])],
+)
+def test_plugin_lists_take_commas_or_json(
+    value: str, names: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _clean_env(monkeypatch, tmp_path)
+    (tmp_path / ".env").write_text(f"VOICEBOT_PLUGINS_DISABLED={value}\n", encoding="utf-8")
+    assert load_settings().plugins_disabled == names
+
+
+def test_an_undecodable_list_is_one_line_naming_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("VOICEBOT_PLUGINS_DISABLED", '["reader"')
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert "\n" not in message and "VOICEBOT_PLUGINS_DISABLED" in message and 'such as ["reader"]' in message

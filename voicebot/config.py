@@ -7,13 +7,15 @@ produces a pydantic traceback at the edges: :func:`load_settings` turns it into 
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from voicebot.errors import ConfigError
 
@@ -55,7 +57,7 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = None
     shard_count: int | None = Field(default=None, ge=1)
     plugins_dir: Path = Path("plugins")
-    plugins_disabled: list[str] = Field(default_factory=list)
+    plugins_disabled: Annotated[list[str], NoDecode] = Field(default_factory=list)
     idle_timeout: float = Field(default=300.0, ge=5.0)
     max_upload_mb: int = Field(default=100, ge=1, le=2000)
     discord_api_base: str | None = None
@@ -78,6 +80,20 @@ class Settings(BaseSettings):
     rate_limit_count: int = Field(default=5, ge=1)
     rate_limit_seconds: float = Field(default=10.0, gt=0)
     dictionary_max_entries: int = Field(default=500, ge=1, le=100_000)
+
+    @field_validator("plugins_disabled", mode="before")
+    @classmethod
+    def _name_list(cls, value: object) -> object:
+        """A JSON list (``["reader"]``) or, as people type it, ``reader,hello``."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                raise ValueError('a JSON list such as ["reader"], or names separated by commas') from None
+        return [name.strip() for name in text.split(",") if name.strip()]
 
     def threads_per_worker(self, workers: int | None = None) -> int:
         """torch threads per worker: the setting, or the cores divided among ``workers``
@@ -106,6 +122,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError(f"invalid setting: {_describe(exc)}") from None
+    except SettingsError as exc:  # a value pydantic-settings could not even decode
+        raise ConfigError(f"invalid setting: {str(exc).splitlines()[0]}") from None
 
 
 @lru_cache(maxsize=1)
