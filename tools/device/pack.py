@@ -31,7 +31,8 @@ def _encode(job: tuple[Path, Path]) -> int:
 
 
 def pack(data: Path, out: Path, parts: int) -> int:
-    """Encode ``data``'s WAVs into ``out/a``, ``out/b``, ...; the TSVs go to ``out/a``. Returns bytes."""
+    """Encode ``data``'s WAVs into ``out/a``, ``out/b``, ...; the TSVs and pitch go to ``out/a``.
+    Returns bytes."""
     wavs = sorted(data.glob("wavs/*/*.wav"))
     names = [chr(ord("a") + i) for i in range(parts)]
     jobs = [
@@ -43,6 +44,8 @@ def pack(data: Path, out: Path, parts: int) -> int:
     for meta in data.glob("*.*"):
         if meta.is_file():
             shutil.copy(meta, out / "a" / meta.name)
+    if (data / "pitch").is_dir():  # the pitch tracks (~3 MB) travel as they are
+        shutil.copytree(data / "pitch", out / "a" / "pitch", dirs_exist_ok=True)
     return total
 
 

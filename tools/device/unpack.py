@@ -21,13 +21,16 @@ def _decode(job: tuple[Path, Path]) -> None:
 
 
 def unpack(part: Path, data: Path) -> int:
-    """Decode every ``part/wavs/*/*.ogg`` to ``data/wavs/*/*.wav``; copy the TSVs. Returns files."""
+    """Decode every ``part/wavs/*/*.ogg`` to ``data/wavs/*/*.wav``; copy the TSVs and the
+    pitch tracks. Returns files."""
     jobs = [(ogg, data / ogg.relative_to(part).with_suffix(".wav")) for ogg in part.glob("wavs/*/*.ogg")]
     with ProcessPoolExecutor() as pool:
         list(pool.map(_decode, jobs, chunksize=16))
     for meta in part.glob("*.*"):
         if meta.is_file():
             shutil.copy(meta, data / meta.name)
+    if (part / "pitch").is_dir():
+        shutil.copytree(part / "pitch", data / "pitch", dirs_exist_ok=True)
     return len(jobs)
 
 
