@@ -12,7 +12,7 @@ import torch
 
 from voicebot.cli import main
 from voicebot.model import ET2Model
-from voicebot.text import SYMBOLS
+from voicebot.text import SYMBOL_TABLE_VERSION, SYMBOLS
 from voicebot.training import RunConfig, TrainOptions, prepare_dataset, train
 from voicebot.training.checkpoint import load_latest
 from voicebot.training.finetune import init_from_voice
@@ -185,3 +185,58 @@ def test_a_fine_tune_leaves_the_voice_as_it_was_until_settled_and_judged_by_the_
     judged = run_to(6)
     assert voice_kept(judged) and judged["optim_d"]["state"] != {}
     assert not voice_kept(run_to(8))
+
+
+def test_a_voice_from_before_the_harmonic_source_gains_it_and_keeps_its_weights(
+    tmp_path: Path,
+    tiny_data: Path,
+    tiny_config: RunConfig,
+    tiny_config_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    old_config = tiny_config.model.model_copy(update={"source": "none"})
+    torch.manual_seed(5)
+    old = ET2Model(old_config, len(SYMBOLS), 2)
+    meta = VoiceMeta(
+        display_name="old",
+        config=old_config,
+        symbols=SYMBOLS,
+        symbol_table_version=SYMBOL_TABLE_VERSION,
+        speakers=("alpha", "kumo"),
+        default_speaker="alpha",
+        license="CC0-1.0",
+        provenance="random",
+    )
+    write_voice_file(tmp_path / "old.safetensors", old.state_dict(), meta)
+    assert NeuralVoice.load(tmp_path / "old.safetensors").synthesize(TEXT).size > 0  # old files still speak
+    config = tmp_path / "upgrade.toml"
+    text = tiny_config_path.read_text(encoding="utf-8")
+    text = text.replace('preset = "small"\n', 'preset = "small"\nsource = "harmonic"\n')
+    config.write_text(
+        text.replace("[train]\n", "[train]\nadversarial_start = 10\nwarmup_trains_voice = false\n")
+    )
+    options = TrainOptions(
+        data=tiny_data,
+        run=tmp_path / "up",
+        config=config,
+        init_from=tmp_path / "old.safetensors",
+        steps=2,
+        device="cpu",
+        progress=False,
+    )
+    with caplog.at_level(logging.INFO):
+        train(options)
+    assert "with source from" in caplog.text
+    fresh = next(line for line in caplog.text.splitlines() if "fresh parts:" in line)
+    for part in ("pitch_predictor", "synthesizer.decoder.head.filter", "synthesizer.decoder.pitch_proj"):
+        assert part in fresh
+    state = load_latest(tmp_path / "up")
+    assert state is not None
+    weights = state["model"]
+    assert all(torch.equal(weights[key], value) for key, value in old.state_dict().items())  # kept
+    start = ET2Model(tiny_config.model, len(SYMBOLS), 2, training=True).state_dict()
+    assert weights["pitch_predictor.out.weight"].shape == start["pitch_predictor.out.weight"].shape
+    assert not torch.equal(
+        weights["synthesizer.decoder.head.filter.weight"],
+        torch.zeros_like(start["synthesizer.decoder.head.filter.weight"]),
+    )
