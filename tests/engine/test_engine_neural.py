@@ -127,7 +127,7 @@ async def test_worker_killed_mid_request_is_replaced_and_the_request_completes(n
 
 
 async def test_watcher_picks_up_added_replaced_and_removed_files(
-    neural_engine: Engine, second_voice_file: Path, caplog: pytest.LogCaptureFixture
+    neural_engine: Engine, second_voice_file: Path, tiny_voice_file: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     target = neural_engine.settings.models_dir / "dropped.safetensors"
     target.write_bytes(second_voice_file.read_bytes())
@@ -140,6 +140,14 @@ async def test_watcher_picks_up_added_replaced_and_removed_files(
         assert await _wait_for(lambda: "keeping the previous 'dropped'" in caplog.text)
     assert [v.version for v in neural_engine.voices() if v.name == "dropped"] == [version]
     assert (await collect(neural_engine.synthesize(TEXT, voice="dropped")))[0].version == version
+
+    # A valid replacement goes live: new requests speak with the new version.
+    target.write_bytes(tiny_voice_file.read_bytes())
+    assert await _wait_for(
+        lambda: [v.version for v in neural_engine.voices() if v.name == "dropped"] != [version]
+    )
+    (replaced,) = [v.version for v in neural_engine.voices() if v.name == "dropped"]
+    assert (await collect(neural_engine.synthesize(TEXT, voice="dropped")))[0].version == replaced
 
     target.unlink()
     assert await _wait_for(lambda: "dropped" not in _names(neural_engine))
