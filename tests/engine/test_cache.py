@@ -27,6 +27,7 @@ def test_other_version_or_speed_misses() -> None:
     cache.put(_key("URL"), np.zeros(10, np.float32), 24000)
     assert cache.get(_key("URL", version="v2")) is None
     assert cache.get(_key("URL", speed=1.5)) is None
+    assert cache.get(PhraseKey("kumo", "v1", None, 1.0, PitchControl(semitones=2), "URL")) is None
 
 
 def test_bytes_bound_evicts_least_recently_used() -> None:
@@ -36,6 +37,16 @@ def test_bytes_bound_evicts_least_recently_used() -> None:
     assert cache.nbytes <= 1000
     assert cache.get(_key("a")) is None
     assert cache.get(_key("c")) is not None
+
+
+def test_a_hit_makes_a_phrase_recently_used() -> None:
+    cache = PhraseCache(max_bytes=800)  # room for two of these
+    cache.put(_key("a"), np.zeros(100, np.float32), 24000)
+    cache.put(_key("b"), np.zeros(100, np.float32), 24000)
+    assert cache.get(_key("a")) is not None  # "a" is now the most recent
+    cache.put(_key("c"), np.zeros(100, np.float32), 24000)
+    assert cache.get(_key("b")) is None  # the least recently used went, not the oldest
+    assert cache.get(_key("a")) is not None and cache.get(_key("c")) is not None
 
 
 def test_long_texts_and_oversized_audio_are_not_kept() -> None:
