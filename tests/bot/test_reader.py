@@ -132,3 +132,13 @@ async def test_webhook_messages_are_skipped_even_when_bots_are_read(
     webhook = SimpleNamespace(id=4242, bot=True, display_name="お知らせ")  # a discord.User: no guild
     await channel.post((webhook, "ウェブフックの投稿"), (channel.admin, "人の投稿"))  # type: ignore[arg-type]
     assert channel.said == ["たろう、人の投稿"]
+
+
+async def test_messages_starting_with_a_skip_prefix_are_not_read(
+    channel: Channel, services: BotServices
+) -> None:
+    await services.db.update_guild_settings(channel.admin.guild.id, skip_prefixes=(";", "!!"))
+    await channel.post(
+        (channel.admin, ";内緒の話"), (channel.admin, "!!コマンド"), (channel.admin, "普通の話")
+    )
+    assert channel.said == ["たろう、普通の話"]
