@@ -13,6 +13,7 @@ import safetensors.torch
 import torch
 
 from voicebot.voices import (
+    NeuralVoice,
     NotAVoiceFile,
     UnsafeVoicePath,
     VoiceFileChanged,
@@ -287,3 +288,16 @@ def test_file_changed_while_read_is_refused(tmp_path: Path, action: str) -> None
     assert SnapshotReader(1000).read(path) == b"original contents"
     with pytest.raises(VoiceFileChanged, match="changed or replaced while it was read: try again"):
         RewritingReader(1000, action).read(path)
+
+
+def test_a_folder_is_refused_readably_and_leaks_no_descriptor(tmp_path: Path) -> None:
+
+    folder = tmp_path / "folder.safetensors"
+    folder.mkdir()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        with pytest.raises(UnsafeVoicePath, match="is a folder: voice files must be plain files"):
+            read_voice_file(folder)
+        with pytest.raises(VoiceFileError, match="is a folder"):
+            NeuralVoice.load(folder)
+    assert len(os.listdir("/proc/self/fd")) == before

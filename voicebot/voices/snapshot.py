@@ -74,10 +74,12 @@ class SnapshotReader:
             VoiceFileError: missing or unreadable.
         """
         fd = _open(path)
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            os.close(fd)  # fdopen would refuse a directory and leave the descriptor open
+            kind = "a folder" if stat.S_ISDIR(before.st_mode) else "not a regular file"
+            raise UnsafeVoicePath(f"{path} is {kind}: voice files must be plain files")
         with os.fdopen(fd, "rb", closefd=True) as file:
-            before = os.fstat(fd)
-            if not stat.S_ISREG(before.st_mode):
-                raise UnsafeVoicePath(f"{path} is not a regular file: voice files must be plain files")
             if before.st_size > self.max_bytes:
                 size, limit = _sizes(before.st_size, self.max_bytes)
                 raise VoiceFileTooLarge(f"{path} is {size}, over the {limit} limit for voice files")
