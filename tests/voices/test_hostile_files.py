@@ -301,3 +301,11 @@ def test_a_folder_is_refused_readably_and_leaks_no_descriptor(tmp_path: Path) ->
         with pytest.raises(VoiceFileError, match="is a folder"):
             NeuralVoice.load(folder)
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize("name", ["\x1b[2Jcleared", "two\nlines", "evil\u202egnp.exe", " padded"])
+def test_display_names_that_would_forge_terminal_or_log_output_are_refused(
+    name: str, tiny_voice_meta: VoiceMeta
+) -> None:
+    with pytest.raises(ValueError, match="must be printable on one line"):
+        VoiceMeta.model_validate({**tiny_voice_meta.model_dump(), "display_name": name})

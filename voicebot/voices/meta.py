@@ -82,6 +82,16 @@ class VoiceMeta(BaseModel):
             raise ValueError(f"duplicate entries {duplicates}")
         return values
 
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, value: str) -> str:
+        # Shown in terminals, logs and Discord: no escape sequences, line breaks or bidi overrides.
+        if not value.isprintable() or value != value.strip():
+            raise ValueError(
+                f"display name {value[:40]!r} must be printable on one line (no control or bidi characters)"
+            )
+        return value
+
     @field_validator("speakers")
     @classmethod
     def _speaker_names(cls, values: tuple[str, ...]) -> tuple[str, ...]:
