@@ -235,6 +235,34 @@ async def test_install_refuses_other_file_types_and_unsafe_names(
         await neural_engine.install(tmp_path / "x.safetensors", name="../evil")
 
 
+async def test_install_refuses_fifos_links_folders_and_oversized_files_at_once(
+    neural_engine: Engine, tmp_path: Path
+) -> None:
+    staging = neural_engine.settings.data_dir / "engine" / "voices"
+    before = set(staging.iterdir()) if staging.is_dir() else set()
+    fifo = tmp_path / "fifo.safetensors"
+    os.mkfifo(fifo)
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"PASSWORD=hunter2 and more private bytes")
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(secret)
+    folder = tmp_path / "folder.safetensors"
+    folder.mkdir()
+    sparse = tmp_path / "huge.safetensors"
+    with sparse.open("wb") as handle:
+        handle.truncate(2**31)  # 2 GiB, nothing on disk
+    cases = {fifo: "not a regular file", link: "symbolic link", folder: "is a folder", sparse: "over the"}
+    started = time.monotonic()
+    for path, reason in cases.items():
+        for _ in range(3 if path is fifo else 1):  # FIFOs once blocked a thread each, for ever
+            with pytest.raises(VoiceRejected, match=reason) as info:
+                await asyncio.wait_for(neural_engine.install(path), timeout=10)
+            assert "hunter2" not in str(info.value) and "1347" not in str(info.value)
+    assert time.monotonic() - started < 10
+    assert (set(staging.iterdir()) if staging.is_dir() else set()) == before  # no empty or partial copies
+    assert (await collect(neural_engine.synthesize("はい。", voice="tiny")))[0].samples.size  # still serving
+
+
 async def test_remove_deletes_the_file_and_the_voice(neural_engine: Engine, second_voice_file: Path) -> None:
     info = await neural_engine.install(second_voice_file, name="removable")
     path = neural_engine.settings.models_dir / "removable.safetensors"

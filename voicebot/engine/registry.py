@@ -20,6 +20,7 @@ from voicebot.engine.protocol import VoiceSpec
 from voicebot.engine.staging import stage
 from voicebot.engine.validate import validate_voice
 from voicebot.engine.values import VoiceInfo
+from voicebot.voices import VoiceFileError
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
@@ -107,7 +108,10 @@ class VoiceRegistry:
             VoiceRejected: unreadable, or failed validation (logged too); nothing changes.
         """
         try:
-            staged, version = await asyncio.to_thread(stage, source, self._staging, name)
+            staged, version = await asyncio.to_thread(stage, source, self._staging, name, self._max_bytes)
+        except VoiceFileError as exc:
+            _log.warning("voice %r (%s) rejected: %s", name, source, exc)
+            raise VoiceRejected(str(exc)) from None
         except OSError as exc:
             raise VoiceRejected(f"cannot read {source}: {exc.strerror or exc}") from None
         try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from voicebot.voices.errors import UnsafeVoicePath, VoiceFileChanged, VoiceFileError, VoiceFileTooLarge
 
-__all__ = ["SnapshotReader"]
+__all__ = ["SnapshotReader", "open_voice_file"]
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -47,6 +47,31 @@ def _open(path: Path) -> int:
         raise VoiceFileError(f"cannot open {path}: {exc.strerror}") from None
 
 
+def open_voice_file(path: Path, max_bytes: int) -> tuple[int, os.stat_result]:
+    """Open ``path`` for reading as a voice file: no symlink followed, never blocking (a FIFO),
+    a regular file of at most ``max_bytes``. Returns the descriptor (the caller closes it) and
+    its stat; on a refusal nothing stays open.
+
+    Raises:
+        UnsafeVoicePath: a symlink, a folder, a FIFO or a device.
+        VoiceFileTooLarge: over ``max_bytes``.
+        VoiceFileError: missing or unreadable.
+    """
+    fd = _open(path)
+    info = os.fstat(fd)
+    try:
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise UnsafeVoicePath(f"{path} is {kind}: voice files must be plain files")
+        if info.st_size > max_bytes:
+            size, limit = _sizes(info.st_size, max_bytes)
+            raise VoiceFileTooLarge(f"{path} is {size}, over the {limit} limit for voice files")
+    except VoiceFileError:
+        os.close(fd)
+        raise
+    return fd, info
+
+
 class SnapshotReader:
     """Reads one file into memory safely.
 
@@ -73,16 +98,8 @@ class SnapshotReader:
             VoiceFileChanged: modified, replaced or removed while being read.
             VoiceFileError: missing or unreadable.
         """
-        fd = _open(path)
-        before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode):
-            os.close(fd)  # fdopen would refuse a directory and leave the descriptor open
-            kind = "a folder" if stat.S_ISDIR(before.st_mode) else "not a regular file"
-            raise UnsafeVoicePath(f"{path} is {kind}: voice files must be plain files")
+        fd, before = open_voice_file(path, self.max_bytes)
         with os.fdopen(fd, "rb", closefd=True) as file:
-            if before.st_size > self.max_bytes:
-                size, limit = _sizes(before.st_size, self.max_bytes)
-                raise VoiceFileTooLarge(f"{path} is {size}, over the {limit} limit for voice files")
             self.before_read(path)
             # One byte more than the size: a file that grew meanwhile shows up as a length mismatch.
             data = file.read(before.st_size + 1)
