@@ -153,6 +153,30 @@ async def test_watcher_picks_up_added_replaced_and_removed_files(
     assert await _wait_for(lambda: "dropped" not in _names(neural_engine))
 
 
+@pytest.mark.parametrize("odd", ["symlink", "fifo", "folder"])
+async def test_an_odd_file_in_place_of_the_serving_voice_leaves_it_serving(
+    neural_engine: Engine, second_voice_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, odd: str
+) -> None:
+    target = neural_engine.settings.models_dir / f"odd-{odd}.safetensors"
+    target.write_bytes(second_voice_file.read_bytes())
+    assert await _wait_for(lambda: f"odd-{odd}" in _names(neural_engine))
+    (version,) = [v.version for v in neural_engine.voices() if v.name == f"odd-{odd}"]
+    target.unlink()
+    if odd == "symlink":
+        target.symlink_to(second_voice_file)
+    elif odd == "fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    with caplog.at_level(logging.WARNING, logger="voicebot.engine"):
+        assert await _wait_for(lambda: f"keeping the previous 'odd-{odd}'" in caplog.text)
+        await asyncio.sleep(3 * neural_engine.tuning.poll_interval)  # later polls stay quiet
+    assert caplog.text.count(f"keeping the previous 'odd-{odd}'") == 1
+    assert (await collect(neural_engine.synthesize(TEXT, voice=f"odd-{odd}")))[0].version == version
+    target.rmdir() if odd == "folder" else target.unlink()
+    assert await _wait_for(lambda: f"odd-{odd}" not in _names(neural_engine))
+
+
 def _names(engine: Engine) -> set[str]:
     return {voice.name for voice in engine.voices()}
 

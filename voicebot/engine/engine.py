@@ -313,6 +313,11 @@ class Engine:
                     if change.kind == "removed":
                         self._deactivate(change.name)
                         continue
+                    if change.kind == "refused":
+                        serving = self._registry.get(change.name) is not None
+                        what = f"keeping the previous {change.name!r}" if serving else "not a voice"
+                        _log.warning("%s: %s", what, change.reason)
+                        continue
                     _log.info("voice file %s %s: validating", change.path, change.kind)
                     try:
                         await self._activate(await self._registry.prepare(change.name, change.path))

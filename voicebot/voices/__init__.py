@@ -8,7 +8,7 @@ before use and never unpickled. :class:`NeuralVoice` speaks with the model of su
 from __future__ import annotations
 
 from voicebot.voices.base import MAX_SPEED, MIN_SPEED, Voice, check_pitch_range
-from voicebot.voices.discovery import discover_voices
+from voicebot.voices.discovery import ModelsScan, discover_voices, scan_models
 from voicebot.voices.errors import (
     InvalidPitch,
     InvalidSpeed,
@@ -38,6 +38,7 @@ __all__ = [
     "VOICE_SUFFIX",
     "InvalidPitch",
     "InvalidSpeed",
+    "ModelsScan",
     "NeuralVoice",
     "NotAVoiceFile",
     "OpenJTalkVoice",
@@ -53,6 +54,7 @@ __all__ = [
     "check_pitch_range",
     "discover_voices",
     "read_voice_file",
+    "scan_models",
     "validate_voice_name",
     "voice_name_from_filename",
     "write_voice_file",

@@ -4,14 +4,51 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from voicebot.voices.errors import UnsafeVoicePath
 from voicebot.voices.names import VOICE_SUFFIX, voice_name_from_filename
 
-__all__ = ["discover_voices"]
+__all__ = ["ModelsScan", "discover_voices", "scan_models"]
 
 _log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelsScan:
+    """What a look at the models folder found: the voice files, and the ``*.safetensors``
+    entries that cannot be voices (by name when the name is safe, else by file name) with why."""
+
+    voices: dict[str, Path]
+    refused: dict[str, str]
+
+
+def scan_models(models_dir: Path) -> ModelsScan:
+    """Look at ``models_dir`` without opening anything or logging; a missing folder is empty."""
+    voices: dict[str, Path] = {}
+    refused: dict[str, str] = {}
+    try:
+        entries = sorted(os.scandir(models_dir), key=lambda e: e.name)
+    except FileNotFoundError:
+        return ModelsScan(voices, refused)
+    for entry in entries:
+        if not entry.name.endswith(VOICE_SUFFIX):
+            continue
+        try:
+            name = voice_name_from_filename(entry.name)
+        except UnsafeVoicePath as exc:
+            refused[entry.name] = f"{entry.path}: {exc}"
+            continue
+        if entry.is_symlink():
+            refused[name] = f"{entry.path} is a symbolic link; copy the voice file itself into {models_dir}"
+        elif entry.is_dir(follow_symlinks=False):
+            refused[name] = f"{entry.path} is a folder, not a voice file"
+        elif not entry.is_file(follow_symlinks=False):
+            refused[name] = f"{entry.path} is not a regular file (a FIFO or a device)"
+        else:
+            voices[name] = Path(entry.path)
+    return ModelsScan(voices, refused)
 
 
 def discover_voices(models_dir: Path) -> dict[str, Path]:
@@ -21,25 +58,7 @@ def discover_voices(models_dir: Path) -> dict[str, Path]:
     special files, and unsafe names are skipped with a warning. A missing folder has no voices.
     Nothing is opened: the files are validated when loaded.
     """
-    voices: dict[str, Path] = {}
-    try:
-        entries = sorted(os.scandir(models_dir), key=lambda e: e.name)
-    except FileNotFoundError:
-        return voices
-    for entry in entries:
-        if not entry.name.endswith(VOICE_SUFFIX):
-            continue
-        try:
-            name = voice_name_from_filename(entry.name)
-        except UnsafeVoicePath as exc:
-            _log.warning("skipping %s: %s", entry.path, exc)
-            continue
-        if entry.is_symlink():
-            _log.warning(
-                "skipping %s: a symbolic link; copy the voice file itself into %s", entry.path, models_dir
-            )
-        elif not entry.is_file(follow_symlinks=False):
-            _log.warning("skipping %s: not a regular file", entry.path)
-        else:
-            voices[name] = Path(entry.path)
-    return voices
+    scan = scan_models(models_dir)
+    for reason in scan.refused.values():
+        _log.warning("skipping: %s", reason)
+    return scan.voices
