@@ -41,11 +41,11 @@ def scan_models(models_dir: Path) -> ModelsScan:
             refused[entry.name] = f"{entry.path}: {exc}"
             continue
         if entry.is_symlink():
-            refused[name] = f"{entry.path} is a symbolic link; copy the voice file itself into {models_dir}"
+            refused[name] = f"{entry.path}: a symbolic link; copy the voice file itself into {models_dir}"
         elif entry.is_dir(follow_symlinks=False):
-            refused[name] = f"{entry.path} is a folder, not a voice file"
+            refused[name] = f"{entry.path}: a folder, not a voice file"
         elif not entry.is_file(follow_symlinks=False):
-            refused[name] = f"{entry.path} is not a regular file (a FIFO or a device)"
+            refused[name] = f"{entry.path}: not a regular file (a FIFO or a device)"
         else:
             voices[name] = Path(entry.path)
     return ModelsScan(voices, refused)
