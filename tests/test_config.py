@@ -131,3 +131,32 @@ def test_an_undecodable_list_is_one_line_naming_the_variable(
         load_settings()
     message = str(info.value)
     assert "\n" not in message and "VOICEBOT_PLUGINS_DISABLED" in message and 'such as ["reader"]' in message
+
+
+def test_misspelled_variables_are_named_with_the_closest_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voicebot.config import unknown_variables
+
+    _clean_env(monkeypatch, tmp_path)
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "hello.py").write_text("def setup(ctx): pass\n")
+    monkeypatch.setenv("VOICEBOT_DEFUALT_VOICE", "x")
+    monkeypatch.setenv("VOICEBOT_HELLO_GREETING", "やあ")  # a plugin's own setting: fine
+    (tmp_path / ".env").write_text("VOICEBOT_TOKEN=abc\n", encoding="utf-8")
+    lines = unknown_variables(load_settings())
+    assert lines == [
+        "VOICEBOT_DEFUALT_VOICE is not a voicebot setting and is ignored; "
+        "did you mean VOICEBOT_DEFAULT_VOICE?",
+        "VOICEBOT_TOKEN is not a voicebot setting and is ignored; did you mean VOICEBOT_DISCORD_TOKEN?",
+    ]
+
+
+@pytest.mark.parametrize("value", ["wip/default", "default.safetensors", "../x"])
+def test_a_default_voice_that_is_a_path_is_refused_at_start(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("VOICEBOT_DEFAULT_VOICE", value)
+    with pytest.raises(ConfigError, match=r"VOICEBOT_DEFAULT_VOICE: .*not a path"):
+        load_settings()

@@ -7,6 +7,7 @@ produces a pydantic traceback at the edges: :func:`load_settings` turns it into 
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from functools import lru_cache
@@ -19,7 +20,7 @@ from pydantic_settings.exceptions import SettingsError
 
 from voicebot.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "Settings", "get_settings", "load_settings"]
+__all__ = ["ENV_PREFIX", "Settings", "get_settings", "load_settings", "unknown_variables"]
 
 ENV_PREFIX = "VOICEBOT_"
 
@@ -95,6 +96,22 @@ class Settings(BaseSettings):
                 raise ValueError('a JSON list such as ["reader"], or names separated by commas') from None
         return [name.strip() for name in text.split(",") if name.strip()]
 
+    @field_validator("default_voice")
+    @classmethod
+    def _voice_name(cls, value: str) -> str:
+        """A voice name as the models folder has them (``default``, ``openjtalk``), not a path."""
+        if (
+            not value
+            or any(c in value for c in "/\\")
+            or value.startswith(".")
+            or value.endswith(".safetensors")
+        ):
+            raise ValueError(
+                "a voice name from the models folder, such as default or openjtalk (not a path: copy a "
+                "voice file into VOICEBOT_MODELS_DIR and name its stem)"
+            )
+        return value
+
     def threads_per_worker(self, workers: int | None = None) -> int:
         """torch threads per worker: the setting, or the cores divided among ``workers``
         (default: the ``workers`` setting)."""
@@ -114,6 +131,46 @@ def _describe(error: ValidationError) -> str:
         shown = "" if isinstance(value, dict) or "token" in field else f" (got {value!r})"
         lines.append(f"{ENV_PREFIX}{field.upper()}: {item['msg']}{shown}")
     return "; ".join(lines)
+
+
+def _plugin_names(settings: Settings) -> set[str]:
+    """Names whose ``VOICEBOT_<NAME>_*`` variables belong to a plugin (they have their own settings)."""
+    from importlib.metadata import entry_points
+
+    names = {e.name for e in entry_points(group="voicebot.plugins")}
+    if settings.plugins_dir.is_dir():
+        names |= {p.stem for p in settings.plugins_dir.iterdir() if not p.name.startswith(("_", "."))}
+    return {name.upper() for name in names}
+
+
+def _dotenv_keys() -> list[str]:
+    try:
+        lines = Path(".env").read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    keys = [line.split("=", 1)[0].strip().removeprefix("export ").strip() for line in lines if "=" in line]
+    return [key for key in keys if not key.startswith("#")]
+
+
+def unknown_variables(settings: Settings) -> list[str]:
+    """One warning line per ``VOICEBOT_*`` variable (environment or ``.env``) that names no setting
+    and no plugin's, with the closest setting's name."""
+    known = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    plugins = _plugin_names(settings)
+    lines = []
+    for key in sorted({*os.environ, *_dotenv_keys()}):
+        upper = key.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known:
+            continue
+        if upper.removeprefix(ENV_PREFIX).split("_", 1)[0] in plugins:
+            continue
+        word = upper.removeprefix(ENV_PREFIX)
+        close = sorted(k for k in known if k.endswith(f"_{word}")) or difflib.get_close_matches(
+            upper, known, n=1, cutoff=0.75
+        )
+        hint = f"; did you mean {close[0]}?" if close else ""
+        lines.append(f"{key} is not a voicebot setting and is ignored{hint}")
+    return lines
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 
-from voicebot.config import Settings, get_settings
+from voicebot.config import Settings, get_settings, unknown_variables
 from voicebot.logs import setup_logging
+
+_log = logging.getLogger("voicebot")
 
 __all__ = ["help_text", "init", "positive_int"]
 
@@ -15,6 +18,8 @@ def init(verbose: bool = False) -> Settings:
     """Load settings (raising a readable ConfigError) and configure logging."""
     settings = get_settings()
     setup_logging("DEBUG" if verbose else settings.log_level, secrets=[settings.token or ""])
+    for line in unknown_variables(settings):
+        _log.warning("%s", line)
     return settings
 
 
