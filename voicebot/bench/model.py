@@ -40,6 +40,9 @@ def _build(args: argparse.Namespace) -> ET2Model:
     config = ModelConfig.small() if args.preset == "small" else ModelConfig.large()
     if args.head:
         config = config.model_copy(update={"head": args.head})
+    if args.source:
+        config = config.model_copy(update={"source": args.source})
+    config = ModelConfig.model_validate(config.model_dump())  # refuse impossible combinations
     torch.manual_seed(0)
     return ET2Model(config, len(SYMBOLS), n_speakers=1).eval()
 
@@ -112,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
         f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (other processes slow wall-clock)"
     )
     print(
-        f"ET2 {args.preset} head={model.config.head}: {params / 1e6:.2f} M inference parameters, "
+        f"ET2 {args.preset} head={model.config.head} source={model.config.source}: "
+        f"{params / 1e6:.2f} M inference parameters, "
         f"{len(inputs)} sentences of {phonemes:.0f} phonemes on average (voicebot.text.g2p), random weights"
     )
     threads = torch.get_num_threads()

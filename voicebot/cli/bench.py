@@ -30,6 +30,12 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--head", choices=("istft", "ms_istft"), default=None, help="waveform head (default: the preset's)"
     )
+    parser.add_argument(
+        "--source",
+        choices=("none", "harmonic"),
+        default=None,
+        help="decoder excitation (default: the preset's, harmonic)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="passes over the sentences (default 3)")
     parser.add_argument("--threads", default="1,2", help="comma-separated torch thread counts (default 1,2)")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements")

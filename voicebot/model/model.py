@@ -328,9 +328,9 @@ class ET2Model(nn.Module):
             margin = self.synthesizer.source_margin
             full = plan.excitation
             excitation = Excitation(
-                full.log_f0[:, start : start + frames + 2 * margin + 1].contiguous(),
-                full.voiced[:, start : start + frames + 2 * margin + 1].contiguous(),
-                full.phases[:, start : start + frames + 2 * margin].contiguous(),
+                _packed(full.log_f0[:, start : start + frames + 2 * margin + 1]),
+                _packed(full.voiced[:, start : start + frames + 2 * margin + 1]),
+                _packed(full.phases[:, start : start + frames + 2 * margin]),
                 full.first_sample + start * self.config.hop_length,
                 full.stats,
             )
@@ -518,6 +518,12 @@ class ET2Model(nn.Module):
             )
             audio_hat = synth.decoder(segment, segment_mask, speaker, *synth.excite(excitation))
         return TrainOutput(audio_hat.unsqueeze(1), starts, losses, bounds, attention)
+
+
+def _packed(x: Tensor) -> Tensor:
+    """``x`` with row-major strides. ``contiguous()`` keeps the stride of a size-1 batch dimension,
+    and the compiled decoder guards on strides: a chunk's slices would recompile it mid-request."""
+    return x.clone(memory_format=torch.contiguous_format)
 
 
 def _excitation_window(
