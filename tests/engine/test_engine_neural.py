@@ -301,3 +301,23 @@ async def test_remove_deletes_the_file_and_the_voice(neural_engine: Engine, seco
         await neural_engine.remove("removable")
     with pytest.raises(VoiceRejected, match="built-in"):
         await neural_engine.remove("openjtalk")
+
+
+@pytest.mark.parametrize(("frames_per_token", "label"), [(400.0, "slow"), (0.02, "fast")])
+async def test_a_voice_that_speaks_far_too_slow_or_fast_is_refused(
+    neural_engine: Engine,
+    tmp_path: Path,
+    tiny_voice_meta: VoiceMeta,
+    tiny_voice_state: dict[str, torch.Tensor],
+    frames_per_token: float,
+    label: str,
+) -> None:
+    # The alignment predictor's output bias sets every token's length (log(1 + frames)).
+    state = dict(tiny_voice_state)
+    bias = "alignment_predictor.decoder_out.bias"
+    state[bias] = torch.full_like(state[bias], float(np.log1p(frames_per_token)))
+    path = tmp_path / f"{label}.safetensors"
+    write_voice_file(path, state, tiny_voice_meta)
+    with pytest.raises(VoiceRejected, match="far from natural speech: the duration model is broken"):
+        await neural_engine.install(path)
+    assert label not in {v.name for v in neural_engine.voices()}
