@@ -10,7 +10,7 @@ from discord import app_commands
 from voicebot.bot import PluginContext, Refusal
 from voicebot.bot.interactions import member_of, respond, speaker_autocomplete, voice_autocomplete, voice_info
 from voicebot.storage import UserVoice
-from voicebot.voices import InvalidPitch, check_pitch_range
+from voicebot.voices import InvalidPitch, check_pitch_range, missing_control
 
 __all__ = ["setup"]
 
@@ -48,9 +48,9 @@ def setup(ctx: PluginContext) -> None:
             check_pitch_range(pitch, intonation)
         except InvalidPitch:
             raise Refusal("bad_pitch") from None
-        for control, value, neutral in (("pitch", pitch, 0.0), ("intonation", intonation, 1.0)):
-            if value != neutral and control not in info.controls:
-                raise Refusal(f"voice_lacks_{control}", voice=info.display_name)
+        missing = missing_control(info.controls, pitch, intonation)
+        if missing is not None:
+            raise Refusal(f"voice_lacks_{missing}", voice=info.display_name)
         choice = UserVoice(info.name, speaker, speed, pitch, intonation)
         await services.db.set_user_voice(member.guild.id, member.id, choice)
         await respond(

@@ -297,6 +297,8 @@ class ET2Model(nn.Module):
         frames = int(frame_lengths.max())
         positions = torch.arange(frames, device=frame_lengths.device)
         frame_mask = sequence_mask(frame_lengths, frames)
+        # The latent stage computes this attention again per span; once more for the whole sentence
+        # (a few ms) buys a pitch contour, and so a source phase, that no chunking can change.
         aligned = synth.attention(text_h, text_mask, bounds, positions, frame_mask)
         raw = self.pitch_predictor(aligned, frame_mask, speaker).float()
         stats = self.pitch_stats[speakers]

@@ -100,16 +100,19 @@ def _dataset_summary(data: Path, info: DatasetInfo) -> dict[str, Any]:
 def _pitch_means(data: Path, info: DatasetInfo, hop_length: int) -> dict[str, float]:
     """Each speaker's mean log-F0, checking that the dataset has pitch at the model's hop."""
     missing = [s for s in info.speakers if s not in info.pitch]
-    if info.hop_length != hop_length or missing:
-        what = f"no pitch for {', '.join(missing)}" if missing and info.pitch else "no pitch"
-        if info.pitch and not missing:
-            what = f"pitch at hop {info.hop_length}, the model's hop is {hop_length}"
-        raise DataError(
-            f"{data} has {what}, and this model's harmonic source learns from it: run "
-            f"`voicebot data prepare --hop-length {hop_length}` again on the same sources and {data} "
-            "(the audio is kept)"
-        )
-    return {speaker: stats[0] for speaker, stats in info.pitch.items()}
+    if not info.pitch:
+        what = "no pitch"
+    elif missing:
+        what = f"no pitch for {', '.join(missing)}"
+    elif info.hop_length != hop_length:
+        what = f"pitch at hop {info.hop_length}, the model's hop is {hop_length}"
+    else:
+        return {speaker: stats[0] for speaker, stats in info.pitch.items()}
+    raise DataError(
+        f"{data} has {what}, and this model's harmonic source learns from it: run "
+        f"`voicebot data prepare --hop-length {hop_length}` again on the same sources and {data} "
+        "(the audio is kept)"
+    )
 
 
 def _native_bf16(device: torch.device) -> bool:

@@ -7,7 +7,7 @@ before use and never unpickled. :class:`NeuralVoice` speaks with the model of su
 
 from __future__ import annotations
 
-from voicebot.voices.base import MAX_SPEED, MIN_SPEED, Voice, check_pitch_range
+from voicebot.voices.base import MAX_SPEED, MIN_SPEED, Voice, check_pitch_range, missing_control
 from voicebot.voices.discovery import ModelsScan, discover_voices, scan_models
 from voicebot.voices.errors import (
     InvalidPitch,
@@ -53,6 +53,7 @@ __all__ = [
     "VoiceMeta",
     "check_pitch_range",
     "discover_voices",
+    "missing_control",
     "read_voice_file",
     "scan_models",
     "validate_voice_name",

@@ -11,7 +11,7 @@ import numpy as np
 from voicebot.model import ModelInputError, PitchControl
 from voicebot.voices.errors import InvalidPitch, InvalidSpeed, UnknownSpeaker
 
-__all__ = ["MAX_SPEED", "MIN_SPEED", "Voice", "check_pitch_range"]
+__all__ = ["MAX_SPEED", "MIN_SPEED", "Voice", "check_pitch_range", "missing_control"]
 
 MIN_SPEED = 0.5
 MAX_SPEED = 2.0
@@ -23,6 +23,16 @@ def check_pitch_range(pitch: float, intonation: float) -> PitchControl:
         return PitchControl(float(pitch), float(intonation)).check()
     except ModelInputError as exc:
         raise InvalidPitch(str(exc)) from None
+
+
+def missing_control(
+    controls: frozenset[str] | tuple[str, ...], pitch: float, intonation: float
+) -> str | None:
+    """The first of ``pitch`` / ``intonation`` that asks for a change outside ``controls``, else None."""
+    for name, value, neutral in (("pitch", pitch, 0.0), ("intonation", intonation, 1.0)):
+        if value != neutral and name not in controls:
+            return name
+    return None
 
 
 class Voice(ABC):
@@ -80,12 +90,13 @@ class Voice(ABC):
             InvalidPitch: a value out of range (never clamped), or a change this voice cannot make.
         """
         control = check_pitch_range(pitch, intonation)
-        for name, value, neutral in (("pitch", pitch, 0.0), ("intonation", intonation, 1.0)):
-            if value != neutral and name not in self.controls:
-                raise InvalidPitch(
-                    f"the voice {self.display_name!r} cannot change its {name}; leave it at {neutral:g} "
-                    "or pick a voice that can"
-                )
+        missing = missing_control(self.controls, pitch, intonation)
+        if missing is not None:
+            neutral = "0" if missing == "pitch" else "1"
+            raise InvalidPitch(
+                f"the voice {self.display_name!r} cannot change its {missing}; leave it at {neutral} "
+                "or pick a voice that can"
+            )
         return control
 
     @abstractmethod
