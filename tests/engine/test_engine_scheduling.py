@@ -101,10 +101,15 @@ async def test_phrase_cache_gives_the_same_audio(engine: Engine) -> None:
     np.testing.assert_array_equal(audio(first), audio(second))
 
 
-async def test_close_finishes_or_cancels_within_the_grace_period(tmp_path: Path) -> None:
+async def test_close_finishes_or_cancels_within_the_grace_period(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     tuning = EngineTuning(heartbeat_interval=0.2, grace_period=0.5)
     engine = Engine(_settings(tmp_path), tuning)
-    await engine.start()
+    with caplog.at_level("WARNING", logger="voicebot.engine"):
+        await engine.start()
+    # With no neural voice at all, the operator is told how to get one.
+    assert "no neural voice in" in caplog.text and "/model upload" in caplog.text
     short = asyncio.create_task(collect(engine.synthesize(SENTENCE)))
     long = asyncio.create_task(collect(engine.synthesize(LONG_TEXT * 3)))
     await asyncio.sleep(0.05)

@@ -33,3 +33,17 @@ def test_speed_changes_the_duration() -> None:
 def test_unknown_speaker_is_refused() -> None:
     with pytest.raises(UnknownSpeaker, match="its speakers are: mei"):
         OpenJTalkVoice().stream(TEXT, speaker="kumo")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "今日はとても良い天気ですね！みんなで公園に行きましょう！",  # HTS overshoots full scale by ~1.2x
+        "ええええええええええええええええええ！！！",  # its filter diverges for ~100 ms (peaks ~10^5x)
+    ],
+)
+def test_loud_or_diverging_sentences_are_scaled_not_clipped(text: str) -> None:
+    audio = OpenJTalkVoice().synthesize(text)
+    assert np.abs(audio).max() <= 0.99
+    assert np.count_nonzero(np.abs(audio) >= 0.985) < 10  # a clipped burst would be thousands
+    assert np.sqrt(np.mean(audio**2)) > 0.02  # the speech itself is still there

@@ -156,3 +156,19 @@ def test_long_text_is_cut_with_a_word_on_how_to_read_more(
     assert main(["say", "あいうえお" * 6, "-o", str(tmp_path / "long.wav")]) == 0
     err = capsys.readouterr().err
     assert "the text has 30 characters, over the 20 that are read" in err and "VOICEBOT_MAX_CHARS" in err
+
+
+def test_a_voice_kept_in_a_subfolder_is_listed_hinted_and_speaks_by_its_folder_name(
+    models: Path, tmp_path: Path, tiny_voice_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (models / "wip").mkdir()
+    shutil.copy(tiny_voice_file, models / "wip" / "default.safetensors")
+    assert main(["say", "--list"]) == 0
+    assert "wip/default: Tiny test voice, speakers: alpha, kumo (kept aside" in capsys.readouterr().out
+    assert main(["say", TEXT, "-o", str(tmp_path / "jtalk.wav")]) == 0
+    assert "to hear a voice kept aside there: --voice wip/default" in capsys.readouterr().err
+    out = tmp_path / "wip.wav"
+    assert main(["say", TEXT, "-o", str(out), "--voice", "wip/default", "--sample-rate", "48000"]) == 0
+    assert "at 48000 Hz" in capsys.readouterr().out
+    audio, rate = soundfile.read(out)
+    assert rate == 48000 and abs(audio).max() > 0

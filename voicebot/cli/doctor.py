@@ -131,23 +131,27 @@ def check_dictionary(settings: Settings) -> list[Check]:
 
 def check_models(settings: Settings) -> list[Check]:
     """Voice files in the models directory."""
+    from voicebot.voices.discovery import nested_voices  # the voices package imports torch
+
     models = settings.models_dir
     if not models.is_dir():
         return [
             Check("models", False, f"{models} does not exist", f"create it or set {ENV_PREFIX}MODELS_DIR")
         ]
     files = sorted(p.name for p in models.glob("*.safetensors"))
+    aside = ", ".join(f"--voice {name}" for name in nested_voices(models))
+    aside_note = f"; kept aside, for `voicebot say` only: {aside}" if aside else ""
     if not files:
         return [
             Check(
                 "models",
                 False,
-                f"no *.safetensors in {models}",
+                f"no *.safetensors in {models}{aside_note}",
                 "only the Open JTalk voice will speak (add a voice file or upload one with /model upload)",
                 warning=True,
             )
         ]
-    return [Check("models", True, ", ".join(files))]
+    return [Check("models", True, ", ".join(files) + aside_note)]
 
 
 def check_data_dir(settings: Settings) -> list[Check]:

@@ -53,6 +53,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SCALE",
         help="liveliness of the pitch contour, 0 (flat) to 2 (default: 1, as trained)",
     )
+    parser.add_argument(
+        "--sample-rate",
+        type=int,
+        choices=(16_000, 22_050, 24_000, 44_100, 48_000),
+        metavar="HZ",
+        help="resample the WAV file to HZ (16000, 22050, 24000, 44100 or 48000; default: the voice's "
+        "own rate, 24000 for neural voices and 48000 for Open JTalk, so nothing is resampled)",
+    )
     parser.add_argument("--list", action="store_true", help="list the voices and their speakers, then exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.set_defaults(func=_main)

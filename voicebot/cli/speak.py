@@ -12,9 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import soundfile
 import torch
 
+from voicebot.audio.resample import StreamResampler
 from voicebot.cli.common import init
 from voicebot.config import ENV_PREFIX, Settings
 from voicebot.engine import UnknownVoice
@@ -30,6 +32,7 @@ from voicebot.voices import (
     VoiceFileError,
     check_pitch_range,
     discover_voices,
+    nested_voices,
     read_voice_file,
 )
 
@@ -55,17 +58,19 @@ def select_voice(settings: Settings, requested: str | None) -> Voice:
     name = requested or settings.default_voice
     if name == OPENJTALK_NAME:
         return OpenJTalkVoice()
-    if requested and (requested.endswith(VOICE_SUFFIX) or "/" in requested):
+    if requested and requested.endswith(VOICE_SUFFIX):
         return NeuralVoice.load(Path(requested), device=_device(settings))
-    voices = discover_voices(settings.models_dir)
+    voices = {**discover_voices(settings.models_dir), **nested_voices(settings.models_dir)}
     if name in voices:
         return NeuralVoice.load(voices[name], device=_device(settings))
     if requested:
         known = ", ".join([*voices, OPENJTALK_NAME])
         raise UnknownVoice(f"no voice {name!r} in {settings.models_dir}: the voices are {known}")
+    aside = [f"--voice {n}" for n in nested_voices(settings.models_dir)]
+    hint = f"; to hear a voice kept aside there: {', '.join(aside)}" if aside else ""
     print(
         f"note: no neural voice {name!r} in {settings.models_dir} yet, speaking with the Open JTalk voice "
-        f"(install a voice file there or set {ENV_PREFIX}DEFAULT_VOICE)",
+        f"(install a voice file there or set {ENV_PREFIX}DEFAULT_VOICE{hint})",
         file=sys.stderr,
     )
     return OpenJTalkVoice()
@@ -74,13 +79,16 @@ def select_voice(settings: Settings, requested: str | None) -> Voice:
 def _list(settings: Settings) -> int:
     jtalk = OpenJTalkVoice()
     print(f"{jtalk.name}: {jtalk.display_name}, speakers: {', '.join(jtalk.speakers)} (built in)")
-    for name, path in discover_voices(settings.models_dir).items():
+    served = discover_voices(settings.models_dir)
+    for name, path in [*served.items(), *nested_voices(settings.models_dir).items()]:
         try:
             _, meta = read_voice_file(path)
         except VoiceFileError as exc:
             print(f"{name}: refused: {exc}")
             continue
         marker = " (default)" if name == settings.default_voice else ""
+        if name not in served:
+            marker = " (kept aside: `say` only, the bot does not serve it)"
         print(f"{name}: {meta.display_name}, speakers: {', '.join(meta.speakers)}{marker}")
     return 0
 
@@ -137,15 +145,19 @@ def run(args: argparse.Namespace) -> int:
     if audio.size == 0:
         print(f"voicebot say: nothing to say in {args.text!r}", file=sys.stderr)
         return 1
+    rate = args.sample_rate or voice.sample_rate
+    if rate != voice.sample_rate:
+        resampler = StreamResampler(voice.sample_rate, rate)
+        audio = np.concatenate([resampler.process(audio), resampler.flush()])
     try:
-        soundfile.write(args.output, audio, voice.sample_rate, subtype="PCM_16", format="WAV")
+        soundfile.write(args.output, audio, rate, subtype="PCM_16", format="WAV")
     except (OSError, soundfile.LibsndfileError) as exc:
         print(f"voicebot say: error: cannot write {args.output}: {exc}", file=sys.stderr)
         return 1
-    duration = audio.size / voice.sample_rate
+    duration = audio.size / rate
     speaker = voice.resolve_speaker(args.speaker)
     print(
-        f"{args.output}: {duration:.2f} s at {voice.sample_rate} Hz, voice {voice.name} ({speaker}), "
+        f"{args.output}: {duration:.2f} s at {rate} Hz, voice {voice.name} ({speaker}), "
         f"RTF {elapsed / duration:.3f} (after a warm-up)"
     )
     return 0

@@ -159,8 +159,16 @@ class Engine:
         self._accepting = True
         self._spawn(self._supervise())
         self._spawn(self._watch())
-        names = ", ".join(info.name for info in self._registry.infos())
-        _log.info("engine ready: %d %s worker(s), voices: %s", count, self._device, names)
+        infos = self._registry.infos()
+        _log.info(
+            "engine ready: %d %s worker(s), voices: %s", count, self._device, ", ".join(i.name for i in infos)
+        )
+        if all(info.name == OPENJTALK for info in infos):
+            _log.warning(
+                "no neural voice in %s: only the Open JTalk voice speaks; put a voice file there or upload "
+                "one with /model upload (`voicebot say --list` shows the voices on disk)",
+                self._watcher.directory,
+            )
 
     async def close(self) -> None:
         """Ordered shutdown: stop accepting, let work finish within the grace period, cancel the

@@ -8,7 +8,7 @@ before use and never unpickled. :class:`NeuralVoice` speaks with the model of su
 from __future__ import annotations
 
 from voicebot.voices.base import MAX_SPEED, MIN_SPEED, Voice, check_pitch_range, missing_control
-from voicebot.voices.discovery import ModelsScan, discover_voices, scan_models
+from voicebot.voices.discovery import ModelsScan, discover_voices, nested_voices, scan_models
 from voicebot.voices.errors import (
     InvalidPitch,
     InvalidSpeed,
@@ -54,6 +54,7 @@ __all__ = [
     "check_pitch_range",
     "discover_voices",
     "missing_control",
+    "nested_voices",
     "read_voice_file",
     "scan_models",
     "validate_voice_name",

@@ -10,7 +10,7 @@ from pathlib import Path
 from voicebot.voices.errors import UnsafeVoicePath
 from voicebot.voices.names import VOICE_SUFFIX, voice_name_from_filename
 
-__all__ = ["ModelsScan", "discover_voices", "scan_models"]
+__all__ = ["ModelsScan", "discover_voices", "nested_voices", "scan_models"]
 
 _log = logging.getLogger(__name__)
 
@@ -62,3 +62,22 @@ def discover_voices(models_dir: Path) -> dict[str, Path]:
     for reason in scan.refused.values():
         _log.warning("skipping: %s", reason)
     return scan.voices
+
+
+def nested_voices(models_dir: Path) -> dict[str, Path]:
+    """Voice files one folder down (such as ``wip/default`` for ``models/wip/default.safetensors``),
+    by ``folder/name``, sorted.
+
+    The bot serves only the files directly in ``models_dir``; these are voices kept aside (work in
+    progress, older versions) that ``voicebot say --voice folder/name`` can still speak with.
+    Symbolic links and special files are left out, like in :func:`scan_models`.
+    """
+    found: dict[str, Path] = {}
+    try:
+        folders = [e for e in os.scandir(models_dir) if e.is_dir(follow_symlinks=False)]
+    except FileNotFoundError:
+        return found
+    for folder in sorted(folders, key=lambda e: e.name):
+        for name, path in scan_models(Path(folder.path)).voices.items():
+            found[f"{folder.name}/{name}"] = path
+    return found

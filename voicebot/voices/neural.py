@@ -63,7 +63,7 @@ class NeuralVoice(Voice):
         model.requires_grad_(False).to(device).eval()
         if compile:
             model.compile_synthesizer()
-        _log.info("loaded voice %s (%s) on %s", path, meta.display_name, device)
+        _log.debug("loaded voice %s (%s) on %s", path, meta.display_name, device)
         return cls(path.name.removesuffix(VOICE_SUFFIX), model, meta)
 
     @property

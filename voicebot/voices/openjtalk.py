@@ -16,6 +16,30 @@ __all__ = ["OpenJTalkVoice"]
 # pyopenjtalk's bundled HTS voice (mei_normal) synthesizes at 48 kHz, as 16-bit-range floats.
 _SAMPLE_RATE = 48_000
 _INT16_SCALE = 32768.0
+# The HTS vocoder's synthesis filter occasionally diverges for a few frames (seen on long runs of
+# one vowel: peaks 10^5 times full scale). Real speech from it stays within a few times full
+# scale, so a 10 ms block above this is a blow-up and is muted rather than clipped into a burst
+# of full-scale noise.
+_BLOWUP_PEAK = 4.0
+_BLOCK = _SAMPLE_RATE // 100
+_CEILING = 0.99
+
+
+def _tame(audio: np.ndarray) -> np.ndarray:
+    """Scale HTS output to [-1, 1] without clipping: mute diverged blocks, then scale the sentence
+    down as a whole if its peak is still over the ceiling (HTS overshoots by up to ~2x on loud
+    sentences)."""
+    audio = audio.astype(np.float64) / _INT16_SCALE
+    blocks = audio[: audio.size // _BLOCK * _BLOCK].reshape(-1, _BLOCK)
+    diverged = np.abs(blocks).max(axis=1) > _BLOWUP_PEAK
+    blocks[diverged] = 0.0
+    tail = audio[blocks.size :]
+    if tail.size and np.abs(tail).max() > _BLOWUP_PEAK:
+        tail[:] = 0.0
+    peak = float(np.abs(audio).max(initial=0.0))
+    if peak > _CEILING:
+        audio *= _CEILING / peak
+    return audio.astype(np.float32)
 
 
 class OpenJTalkVoice(Voice):
@@ -50,4 +74,4 @@ class OpenJTalkVoice(Voice):
                 continue
             audio, _ = pyopenjtalk.tts(readable, speed=speed, half_tone=pitch)
             if audio.size:
-                yield np.clip(audio / _INT16_SCALE, -1.0, 1.0).astype(np.float32)
+                yield _tame(audio)
