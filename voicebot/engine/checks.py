@@ -30,15 +30,15 @@ TEST_SENTENCE = "こんにちは、今日はいい天気ですね。"
 _MIN_SECONDS_PER_CHAR = 0.02
 _MAX_SECONDS_PER_CHAR = 1.0
 _MIN_RMS = 1e-3  # -60 dBFS: quieter than this is silence
-_MAX_RTF = 5.0  # slower than this cannot keep up with a chat
 
 
 def _rms(audio: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(audio - audio.mean(), dtype=np.float64)))) if audio.size else 0.0
 
 
-def check_voice(path: Path, name: str, max_bytes: int) -> VoiceInfo:
-    """Load ``path`` in this process and check that it speaks.
+def check_voice(path: Path, name: str, max_bytes: int, max_rtf: float) -> VoiceInfo:
+    """Load ``path`` in this process and check that it speaks, at most ``max_rtf`` seconds of CPU
+    time per second of speech.
 
     Raises:
         VoiceRejected: with the reason, e.g. the voice-file validator's message, or silent audio.
@@ -71,7 +71,7 @@ def check_voice(path: Path, name: str, max_bytes: int) -> VoiceInfo:
             f"the voice speaks a {len(TEST_SENTENCE)}-character test sentence in {seconds:.2f} s, "
             "far from natural speech: the duration model is broken, retrain or re-export it"
         )
-    if elapsed > _MAX_RTF * max(seconds, 0.1):
+    if elapsed > max_rtf * max(seconds, 0.1):
         raise VoiceRejected(
             f"the voice takes {elapsed:.1f} s for {seconds:.1f} s of speech: too slow to read chat aloud; "
             "use a smaller model"
@@ -92,7 +92,19 @@ def _limit_memory(budget_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def run_checks(conn: Connection, path: str, name: str, memory_mb: int, max_bytes: int) -> None:
+# How allocation failures read when they come from torch's CPU allocator or from oneDNN rather
+# than from Python: as RuntimeErrors.
+_ALLOCATION_FAILURES = ("can't allocate memory", "could not create a primitive")
+
+
+def _out_of_memory(exc: Exception) -> bool:
+    """Whether ``exc`` is an allocation failure."""
+    return isinstance(exc, MemoryError) or any(text in str(exc) for text in _ALLOCATION_FAILURES)
+
+
+def run_checks(
+    conn: Connection, path: str, name: str, memory_mb: int, max_bytes: int, max_rtf: float
+) -> None:
     """Entry point of the validator process: judge ``path`` and send the verdict as JSON bytes.
 
     The verdict travels as JSON, never as a pickle: this process has run untrusted input.
@@ -104,13 +116,17 @@ def run_checks(conn: Connection, path: str, name: str, memory_mb: int, max_bytes
     torch.set_num_threads(1)
     _limit_memory(memory_mb)
     try:
-        info = check_voice(Path(path), name, max_bytes)
+        info = check_voice(Path(path), name, max_bytes, max_rtf)
         verdict: dict[str, object] = {"ok": True, "info": asdict(info)}
     except VoiceRejected as exc:
         verdict = {"ok": False, "reason": str(exc)}
-    except MemoryError:
-        verdict = {"ok": False, "reason": f"loading the voice needs more than {memory_mb} MiB of memory"}
     except Exception as exc:  # anything the file makes the model do wrong is a rejection
-        verdict = {"ok": False, "reason": f"the voice fails to run: {type(exc).__name__}: {exc}"}
+        reason = f"the voice fails to run: {type(exc).__name__}: {exc}"
+        if _out_of_memory(exc):
+            reason = (
+                f"the voice needs more than the {memory_mb} MiB of memory a voice may use to load and speak "
+                "a test sentence: its model is too large, or its duration model is broken"
+            )
+        verdict = {"ok": False, "reason": reason}
     conn.send_bytes(json.dumps(verdict, ensure_ascii=False).encode("utf-8"))
     conn.close()

@@ -53,6 +53,7 @@ from voicebot.engine.protocol import (
 from voicebot.engine.registry import OPENJTALK, ActiveVoice, VoiceRegistry
 from voicebot.engine.staging import publish
 from voicebot.engine.stream import Request, SynthesisStream
+from voicebot.engine.validate import ValidatorLimits
 from voicebot.engine.values import VoiceInfo, WorkerInfo
 from voicebot.engine.watcher import ModelsWatcher
 from voicebot.voices import VOICE_SUFFIX, Voice, VoiceFileError, check_pitch_range, validate_voice_name
@@ -78,6 +79,7 @@ class EngineTuning:
         start_timeout: seconds a worker may take to start (compiling included).
         validate_timeout: seconds the validator may take for one file.
         validate_memory_mb: address space the validator may add to what torch maps.
+        validate_max_rtf: CPU seconds per second of speech a new voice may take.
         max_batch: requests batched together on a GPU worker (CPU workers take one at a time
             unless this is forced with ``batch_on_cpu``).
         batch_on_cpu: use the batching worker on CPU too (tests and benchmarks).
@@ -92,6 +94,7 @@ class EngineTuning:
     start_timeout: float = 600.0
     validate_timeout: float = 120.0
     validate_memory_mb: int = 2048
+    validate_max_rtf: float = 5.0
     max_batch: int = 8
     batch_on_cpu: bool = False
     cache_max_chars: int = 24
@@ -119,13 +122,13 @@ class Engine:
         self._workers: list[WorkerHandle] = []
         self._queue: FairQueue[Request] = FairQueue(settings.engine_queue)
         self._context = process_context()
-        self._registry = VoiceRegistry(
-            settings.data_dir / "engine" / "voices",
-            self._context,
+        limits = ValidatorLimits(
             memory_mb=self.tuning.validate_memory_mb,
             max_bytes=settings.max_upload_mb * 1024 * 1024,
             timeout=self.tuning.validate_timeout,
+            max_rtf=self.tuning.validate_max_rtf,
         )
+        self._registry = VoiceRegistry(settings.data_dir / "engine" / "voices", self._context, limits)
         self._cache = PhraseCache(settings.phrase_cache_mb * 1024 * 1024, self.tuning.cache_max_chars)
         self._watcher = ModelsWatcher(settings.models_dir)
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from voicebot.engine.errors import UnknownVoice, VoiceRejected
 from voicebot.engine.protocol import VoiceSpec
 from voicebot.engine.staging import stage
-from voicebot.engine.validate import validate_voice
+from voicebot.engine.validate import ValidatorLimits, validate_voice
 from voicebot.engine.values import VoiceInfo
 from voicebot.voices import VoiceFileError
 
@@ -46,17 +46,13 @@ class VoiceRegistry:
     Args:
         staging_dir: where staged copies live; files there that no voice uses are deleted.
         context: multiprocessing context for the validator process.
-        memory_mb, max_bytes, timeout: the validator's limits.
+        limits: what a voice file may cost the validator.
     """
 
-    def __init__(
-        self, staging_dir: Path, context: BaseContext, *, memory_mb: int, max_bytes: int, timeout: float
-    ) -> None:
+    def __init__(self, staging_dir: Path, context: BaseContext, limits: ValidatorLimits) -> None:
         self._staging = staging_dir
         self._context = context
-        self._memory_mb = memory_mb
-        self._max_bytes = max_bytes
-        self._timeout = timeout
+        self._limits = limits
         self._voices: dict[str, ActiveVoice] = {}
 
     def add_builtin(self) -> None:
@@ -108,21 +104,16 @@ class VoiceRegistry:
             VoiceRejected: unreadable, or failed validation (logged too); nothing changes.
         """
         try:
-            staged, version = await asyncio.to_thread(stage, source, self._staging, name, self._max_bytes)
+            staged, version = await asyncio.to_thread(
+                stage, source, self._staging, name, self._limits.max_bytes
+            )
         except VoiceFileError as exc:
             _log.warning("voice %r (%s) rejected: %s", name, source, exc)
             raise VoiceRejected(str(exc)) from None
         except OSError as exc:
             raise VoiceRejected(f"cannot read {source}: {exc.strerror or exc}") from None
         try:
-            info = await validate_voice(
-                self._context,
-                staged,
-                name,
-                memory_mb=self._memory_mb,
-                max_bytes=self._max_bytes,
-                timeout=self._timeout,
-            )
+            info = await validate_voice(self._context, staged, name, self._limits)
         except VoiceRejected as exc:
             _log.warning("voice %r (%s) rejected: %s", name, source, exc)
             self.prune_staging()
