@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyopenjtalk
 import pytest
 
 from voicebot.text import SYMBOLS, g2p, openjtalk_text
-
-CORPUS = Path(__file__).parent / "data" / "ita_sentences.txt"  # phoneme-balanced, rare morae on purpose
+from voicebot.training.sample import ita_sentences
 
 
 def _corpus_sentences() -> list[str]:
-    lines = CORPUS.read_text(encoding="utf-8").splitlines()
-    return [line.split("|", 1)[1] for line in lines if not line.startswith("#")]
+    """The ITA corpus: phoneme-balanced, rare morae on purpose."""
+    return [text for _, text in ita_sentences()]
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,9 @@ def test_export_speaks_exactly_like_the_checkpoint(
 
 def test_fp16_export_is_half_the_size_and_close(trained_run: Path, tmp_path: Path) -> None:
     assert main(["export", str(trained_run), "-o", str(tmp_path / "a.safetensors"), "--name", "a"]) == 0
+    # A path ending in "/" is a folder, made if missing: not a file called "new.safetensors".
+    assert main(["export", str(trained_run), "-o", f"{tmp_path}/new/", "--name", "c"]) == 0
+    assert (tmp_path / "new" / "c.safetensors").is_file()
     assert (
         main(["export", str(trained_run), "-o", str(tmp_path / "b.safetensors"), "--name", "b", "--fp16"])
         == 0

@@ -1,4 +1,5 @@
-"""``voicebot data prepare SRC [SRC ...] OUT``: speaker folders -> a training dataset.
+"""``voicebot data prepare SRC [SRC ...] OUT``: speaker folders -> a training dataset;
+``voicebot data sample OUT``: a small speaker folder to try training with.
 
 Example::
 
@@ -46,6 +47,23 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample(args: argparse.Namespace) -> int:
+    init(args.verbose)
+    from tqdm import tqdm
+
+    from voicebot.training.sample import write_sample_corpus
+
+    out = Path(args.out)
+    written = write_sample_corpus(out, args.sentences)
+    for _ in tqdm(written, total=args.sentences, unit="sentence", disable=args.quiet):
+        pass
+    print(
+        f"{out}: {args.sentences} ITA sentences spoken by Open JTalk (metadata.csv, wavs/); next: "
+        f"voicebot data prepare {out} data/{out.name} --val-per-speaker 4"
+    )
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``data`` subcommand (with ``prepare``)."""
     parser = subparsers.add_parser(
@@ -76,3 +94,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prepare.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     prepare.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     prepare.set_defaults(func=_prepare)
+
+    sample = actions.add_parser(
+        "sample",
+        help="make a small speaker folder (Open JTalk reading ITA sentences) to try training",
+        description="Write OUT/metadata.csv and OUT/wavs/ with the first N sentences of the "
+        "public-domain ITA corpus spoken by Open JTalk, all offline; re-running keeps the audio "
+        "already written. A voice trained on it imitates Open JTalk: it is for trying every "
+        "step (prepare, train, export, say) before recording your own corpus.",
+    )
+    sample.add_argument("out", metavar="OUT", help="speaker folder to write (new or empty)")
+    sample.add_argument(
+        "--sentences", type=int, default=40, metavar="N", help="how many sentences, 1 to 424 (default: 40)"
+    )
+    sample.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sample.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sample.set_defaults(func=_sample)

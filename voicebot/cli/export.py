@@ -7,6 +7,7 @@ license and provenance (data and steps). Put it in the models folder to hear it.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from voicebot.cli.common import help_text, init
@@ -20,7 +21,10 @@ def _export(args: argparse.Namespace) -> int:
     from voicebot.voices.names import VOICE_SUFFIX, validate_voice_name
 
     name = validate_voice_name(args.name)
-    out: Path = args.output / f"{name}{VOICE_SUFFIX}" if args.output.is_dir() else args.output
+    output = Path(args.output)
+    folder = output.is_dir() or args.output.endswith(("/", os.sep))  # Path() drops a trailing slash
+    out = output / f"{name}{VOICE_SUFFIX}" if folder else output
+    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix != VOICE_SUFFIX:
         out = out.with_name(out.name + VOICE_SUFFIX)
     meta = export_voice(
@@ -45,7 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("run", type=Path, metavar="RUN", help="run folder of `voicebot train`")
     parser.add_argument(
-        "-o", "--output", type=Path, required=True, help="voice file, or a folder for NAME.safetensors"
+        "-o",
+        "--output",
+        required=True,
+        help="voice file, or a folder for NAME.safetensors (an existing one, or any path ending in /)",
     )
     parser.add_argument("--name", required=True, help="voice name (letters, digits, '-', '_')")
     parser.add_argument("--display-name", help="name shown to users (default: NAME)")
