@@ -5,12 +5,16 @@ and stickers are read as short words, links by normalization; bot messages, memb
 admin excluded (``/reader ignore`` / ``/reader unignore``) and messages starting with a skip
 prefix are not read. Messages of one server are handled one at a time, in the order they
 arrived, so the decision to say a name and the queuing of the message cannot interleave.
+
+A message that is refused is not dropped in silence: it gets a reaction that says why
+(:data:`REFUSAL_REACTIONS`), once per burst of one kind from one member.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from typing import Any, Literal
 
@@ -21,9 +25,21 @@ from voicebot.bot import PluginContext, PluginSettings, Refusal
 from voicebot.bot.interactions import member_of, respond
 from voicebot.storage import MAX_IGNORED_USERS, StorageLimitError
 
-__all__ = ["ReaderSettings", "message_text", "setup"]
+__all__ = ["REFUSAL_REACTIONS", "ReaderSettings", "message_text", "setup"]
 
 _log = logging.getLogger(__name__)
+
+# What the reader puts on a message it did not read, by refusal; any other refusal gets ⚠️.
+# A message with nothing in it (an embed only) is simply not read.
+REFUSAL_REACTIONS: dict[str, str] = {
+    "rate_limited": "⏳",
+    "queue_full": "🈵",
+    "engine_busy": "🈵",
+    "unreadable_text": "🔇",
+}
+_OTHER_REFUSAL = "⚠️"
+_SILENT_REFUSALS = frozenset({"empty_text"})
+_BURST_SECONDS = 30.0  # one reaction per member and kind in this long: a burst is not flooded
 
 
 class ReaderSettings(PluginSettings):
@@ -33,13 +49,12 @@ class ReaderSettings(PluginSettings):
     sticker_word: str = "スタンプ"
 
 
-def message_text(message: discord.Message, settings: ReaderSettings, *, with_name: bool) -> str:
-    """What to say for ``message``: optional author name, its text, then its attachments and stickers."""
+def message_text(message: discord.Message, settings: ReaderSettings) -> str:
+    """What to say for ``message``: its text, then its attachments and stickers."""
     words = [settings.attachment_word] * len(message.attachments) + [settings.sticker_word] * len(
         message.stickers
     )
-    body = "、".join(part for part in (message.content, *words) if part)
-    return f"{message.author.display_name}、{body}" if with_name and body else body
+    return "、".join(part for part in (message.content, *words) if part)
 
 
 def setup(ctx: PluginContext) -> None:
@@ -52,6 +67,7 @@ def setup(ctx: PluginContext) -> None:
     last_speaker: dict[int, int] = {}  # guild id -> user id of the last message read
     reading: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)  # one message at a time per guild
     editing = asyncio.Lock()  # the ignore list is read, changed and written back
+    noted: dict[tuple[int, int, str], float] = {}  # (guild, member, reaction) -> when last put
 
     group = app_commands.Group(
         name="reader", description="チャンネルの読み上げ / Read a channel aloud", guild_only=True
@@ -141,14 +157,35 @@ def setup(ctx: PluginContext) -> None:
         try:
             await services.speak(
                 author,  # type: ignore[arg-type]  # a Member in a guild channel
-                message_text(message, settings, with_name=with_name),
+                message_text(message, settings),
+                name=author.display_name if with_name else None,
                 announce=message.channel,
                 strict_length=False,
             )
         except Refusal as refusal:
             _log.debug("guild %s: not reading a message: %s", guild_id, refusal.key)
+            await note_refusal(guild_id, message, refusal.key)
             return
         last_speaker[guild_id] = author.id
+
+    async def note_refusal(guild_id: int, message: discord.Message, key: str) -> None:
+        """React to ``message`` with why it was not read, unless this member had that reaction
+        within the last burst."""
+        if key in _SILENT_REFUSALS:
+            return
+        emoji = REFUSAL_REACTIONS.get(key, _OTHER_REFUSAL)
+        now = time.monotonic()
+        if len(noted) > 10_000:  # bounded: forget bursts that are over
+            for old in [k for k, at in noted.items() if now - at >= _BURST_SECONDS]:
+                del noted[old]
+        burst = (guild_id, message.author.id, emoji)
+        if now - noted.get(burst, -_BURST_SECONDS) < _BURST_SECONDS:
+            return
+        noted[burst] = now
+        try:
+            await message.add_reaction(emoji)
+        except discord.HTTPException as exc:  # no Add Reactions permission, message deleted
+            _log.debug("guild %s: cannot react to a message: %s", guild_id, exc)
 
     async def forget(user_id: int) -> None:
         for guild_id in [g for g, u in last_speaker.items() if u == user_id]:

@@ -171,6 +171,11 @@ class FakeMessage:
     content: str
     attachments: list[object] = field(default_factory=list)
     stickers: list[object] = field(default_factory=list)
+    reactions: list[str] = field(default_factory=list)
+
+    async def add_reaction(self, emoji: str) -> None:
+        """Record the reaction, as Discord would show it under the message."""
+        self.reactions.append(emoji)
 
 
 class FakeVoiceClient:

@@ -82,6 +82,17 @@ async def test_say_refuses_text_over_the_limit(registry: PluginRegistry, setting
     assert reply.ephemeral and f"within {settings.max_chars} characters" in reply.content
 
 
+async def test_say_tells_why_text_in_an_unreadable_script_is_not_read(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    member, _ = _member_in_voice()
+    interaction = FakeInteraction(member, locale=ENGLISH)
+    await invoke(registry, "say", interaction, text="안녕하세요 ★")
+    reply = interaction.replies[-1]
+    assert reply.ephemeral and "not Korean or Arabic script" in reply.content
+    assert services.sessions.get(member.guild.id) is None  # nothing joined for nothing to say
+
+
 async def test_say_is_rate_limited_per_user(registry: PluginRegistry, services: BotServices) -> None:
     services.limiter = RateLimiter(2, 60.0)
     member, _ = _member_in_voice()
@@ -313,7 +324,8 @@ async def test_reader_reads_the_channel_it_was_started_in(
     speak = services.speak
 
     async def spy(member: FakeMember, raw: str, **options: object) -> object:
-        said.append(raw)
+        name = options.get("name")
+        said.append(f"{name}、{raw}" if name else raw)
         return await speak(member, raw, **options)  # type: ignore[arg-type]
 
     services.speak = spy  # type: ignore[method-assign]
@@ -343,7 +355,7 @@ async def test_reader_reads_the_channel_it_was_started_in(
     assert len(await _played(services, guild, 4)) == 4
 
 
-async def test_reader_announces_the_speaker_only_when_it_changes(registry: PluginRegistry) -> None:
+async def test_reader_says_attachments_and_stickers_as_words(registry: PluginRegistry) -> None:
     from _voicebot_plugins.reader import ReaderSettings, message_text  # loaded by the registry
 
     guild = FakeGuild()
@@ -351,9 +363,8 @@ async def test_reader_announces_the_speaker_only_when_it_changes(registry: Plugi
     author = FakeMember(guild, "たろう")
     words = ReaderSettings()
     message = FakeMessage(guild, channel, author, "見て https://example.com", attachments=[1], stickers=[1])
-    said = message_text(message, words, with_name=True)  # type: ignore[arg-type]
-    assert said == "たろう、見て https://example.com、添付ファイル、スタンプ"
-    assert message_text(message, words, with_name=False).startswith("見て")  # type: ignore[arg-type]
+    said = message_text(message, words)  # type: ignore[arg-type]
+    assert said == "見て https://example.com、添付ファイル、スタンプ"
 
 
 async def test_forget_me_deletes_the_users_data(registry: PluginRegistry, services: BotServices) -> None:

@@ -56,8 +56,10 @@ async def channel(registry: PluginRegistry, services: BotServices) -> Channel:
     speak = services.speak
 
     async def spy(member: FakeMember, raw: str, **options: object) -> object:
-        reading.said.append(raw)
-        return await speak(member, raw, **options)  # type: ignore[arg-type]
+        session = await speak(member, raw, **options)  # type: ignore[arg-type]
+        name = options.get("name")
+        reading.said.append(f"{name}、{raw}" if name else raw)
+        return session
 
     services.speak = spy  # type: ignore[method-assign]
     return reading
@@ -142,3 +144,21 @@ async def test_messages_starting_with_a_skip_prefix_are_not_read(
         (channel.admin, ";内緒の話"), (channel.admin, "!!コマンド"), (channel.admin, "普通の話")
     )
     assert channel.said == ["たろう、普通の話"]
+
+
+async def test_a_refused_message_gets_a_reaction_saying_why_once_per_burst(channel: Channel) -> None:
+    member = channel.member("じろう")
+    member.join(channel.admin.voice.channel)  # type: ignore[union-attr]
+
+    async def post(content: str) -> FakeMessage:
+        message = FakeMessage(channel.admin.guild, channel.text, member, content)
+        await channel.registry.dispatch("message", message)  # type: ignore[arg-type]
+        return message
+
+    unreadable = [await post(text) for text in ("안녕하세요", "مرحبا", "★☆♪")]
+    assert [m.reactions for m in unreadable] == [["🔇"], [], []]  # one per burst, not one each
+    read = [await post(text) for text in ("一つめ", "二つめ")]
+    assert channel.said[-2:] == ["じろう、一つめ", "二つめ"] and all(not m.reactions for m in read)
+    limited = [await post(text) for text in ("三つめ", "四つめ")]  # 5 a minute: over the limit
+    assert [m.reactions for m in limited] == [["⏳"], []]
+    assert (await post("")).reactions == []  # nothing in it at all: nothing to explain

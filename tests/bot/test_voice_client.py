@@ -30,9 +30,7 @@ class ClosedSocket:
         """Nothing to close."""
 
 
-@pytest.mark.parametrize(
-    ("code", "key"), [(4017, "dave_required"), (4021, "voice_lost"), (4022, "voice_lost")]
-)
+@pytest.mark.parametrize(("code", "key"), [(4017, "dave_failed"), (4021, "voice_lost"), (4022, "voice_lost")])
 async def test_close_codes_reach_the_state_machine(code: int, key: str) -> None:
     gave_up: list[Decision] = []
     client = discord.Client(intents=discord.Intents.none())

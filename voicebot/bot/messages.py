@@ -35,6 +35,12 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "ja": "読み上げる文字がありません。文章を入れてください。",
         "en": "There is nothing to read. Type some text.",
     },
+    "unreadable_text": {
+        "ja": "読み上げられる文字がありません。日本語・英語・数字・絵文字を読み上げます"
+        "(ハングルやアラビア文字、記号だけの文は読めません)。",
+        "en": "Nothing here can be read aloud. I read Japanese, English, numbers and emoji "
+        "(not Korean or Arabic script, or symbols alone).",
+    },
     "queue_full": {
         "ja": "読み上げ待ちが{limit}件たまっています。少し待つか /stop で空にしてください。",
         "en": "{limit} messages are already waiting. Wait a little or clear them with /stop.",
@@ -72,11 +78,19 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "ボットに「接続」と「発言」の権限があるか確認してください。",
         "en": "I could not join the voice channel. Check that I have the Connect and Speak permissions.",
     },
-    "dave_required": {
-        "ja": "このボイスチャンネルはエンドツーエンド暗号化(DAVE)が必須ですが、ボットが対応していません。"
-        "管理者は `pip install davey` を実行して再起動してください。",
-        "en": "This voice channel requires end-to-end encryption (DAVE), which this bot lacks. "
-        "An admin should run `pip install davey` and restart the bot.",
+    "dave_failed": {
+        "ja": "このボイスチャンネルはエンドツーエンド暗号化(DAVE)が必須ですが、暗号化の確立に失敗しました。"
+        "少し待ってから /join でもう一度呼んでください。続く場合、管理者はボットのログを確認し、"
+        "discord.py と davey を更新してください。",
+        "en": "This voice channel requires end-to-end encryption (DAVE), and setting it up failed. "
+        "Call me again with /join in a moment. If it keeps failing, an admin should check the bot's log "
+        "and update discord.py and davey.",
+    },
+    "dave_unavailable": {
+        "ja": "このボイスチャンネルはエンドツーエンド暗号化(DAVE)が必須ですが、ボットの暗号化部品(davey)が"
+        "読み込めていません。管理者は `voicebot doctor` で原因を確認し、再起動してください。",
+        "en": "This voice channel requires end-to-end encryption (DAVE), but the bot could not load its "
+        "encryption component (davey). An admin should run `voicebot doctor` to see why, then restart.",
     },
     "voice_lost": {
         "ja": "ボイスチャンネルから切断されました。/join でもう一度呼んでください。",

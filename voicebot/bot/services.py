@@ -22,7 +22,7 @@ from voicebot.config import Settings
 from voicebot.engine import Engine
 from voicebot.errors import VoicebotError
 from voicebot.storage import Database
-from voicebot.text import NormalizeOptions, apply_dictionary, normalize
+from voicebot.text import NormalizeOptions, apply_dictionary, g2p, normalize
 
 __all__ = ["BotServices", "is_admin"]
 
@@ -77,20 +77,26 @@ class BotServices:
         voice: str | None = None,
         speaker: str | None = None,
         speed: float | None = None,
+        name: str | None = None,
     ) -> Utterance:
         """Turn chat text into an :class:`Utterance`: normalize, apply the guild dictionary, and fill
         voice, speaker and speed from the arguments, else the user's choice, else the guild default.
         The user's pitch and intonation apply when the utterance speaks with the voice they chose.
+        ``name`` is said first (「name、text」) when the text itself can be read.
 
         Raises:
-            Refusal: nothing speakable is left.
+            Refusal: nothing is left, or nothing a voice can read.
         """
         guild_settings = await self.db.get_guild_settings(guild.id)
         options = NormalizeOptions(max_chars=guild_settings.max_chars or self.settings.max_chars)
-        spoken = normalize(raw, options, resolve=_resolver(guild))
-        spoken = apply_dictionary(spoken, await self.db.list_dictionary(guild.id))
+        entries = await self.db.list_dictionary(guild.id)
+        spoken = apply_dictionary(normalize(raw, options, resolve=_resolver(guild)), entries)
         if not spoken.strip():
             raise Refusal("empty_text")
+        if not g2p(spoken):  # only scripts or symbols no voice reads (Korean, Arabic, ★)
+            raise Refusal("unreadable_text")
+        if name:
+            spoken = apply_dictionary(normalize(f"{name}、{raw}", options, resolve=_resolver(guild)), entries)
         installed = {info.name for info in self.engine.voices()}
         stored = await self.db.get_user_voice(guild.id, user_id)
         choice = (
@@ -119,6 +125,7 @@ class BotServices:
         voice: str | None = None,
         speaker: str | None = None,
         speed: float | None = None,
+        name: str | None = None,
         on_error: Callable[[VoicebotError], Awaitable[None]] | None = None,
     ) -> VoiceSession:
         """Queue ``raw`` to be said by ``member``'s voice in their guild, joining their channel if needed.
@@ -129,6 +136,7 @@ class BotServices:
             announce: where to say it if the voice connection is lost for good.
             strict_length: refuse text over ``max_chars`` (``/say``) instead of cutting it (reader).
             voice, speaker, speed: override the user's voice for this one utterance.
+            name: said before the text (the reader's author name), only when the text is readable.
             on_error: told when synthesis fails later.
 
         Raises:
@@ -143,7 +151,9 @@ class BotServices:
         session = self.sessions.get(guild.id)
         if session is None and (member.voice is None or member.voice.channel is None):
             raise Refusal("join_voice_first")
-        utterance = await self.prepare(guild, member.id, raw, voice=voice, speaker=speaker, speed=speed)
+        utterance = await self.prepare(
+            guild, member.id, raw, voice=voice, speaker=speaker, speed=speed, name=name
+        )
         if on_error is not None:
             utterance = dataclasses.replace(utterance, on_error=on_error)
         if session is None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import discord
 from discord.errors import ConnectionClosed
-from discord.voice_state import ConnectionFlowState, VoiceConnectionState
+from discord.voice_state import ConnectionFlowState, VoiceConnectionState, has_dave
 
 from voicebot.bot.voice.recovery import Decision, RecoveryDriver, VoiceRecovery
 
@@ -95,7 +95,9 @@ class _ManagedConnectionState(VoiceConnectionState):
 
     def __init__(self, voice_client: ManagedVoiceClient, on_give_up: Callable[[Decision], None]) -> None:
         super().__init__(voice_client)
-        self.driver = RecoveryDriver(_ConnectionLink(self), VoiceRecovery(), on_give_up=on_give_up)
+        self.driver = RecoveryDriver(
+            _ConnectionLink(self), VoiceRecovery(dave_available=has_dave), on_give_up=on_give_up
+        )
         self._retired: _VoiceSocket | None = None
 
     def _create_socket(self) -> None:

@@ -59,9 +59,19 @@ class VoiceRecovery:
         max_attempts: reconnects tried in a row before giving up.
         base_delay: first backoff delay in seconds; doubles per attempt.
         max_delay: cap of the backoff delay.
+        dave_available: whether discord.py could load ``davey`` (``discord.voice_state.has_dave``):
+            a 4017 then means the DAVE handshake itself failed, not a missing package.
     """
 
-    def __init__(self, max_attempts: int = 5, base_delay: float = 1.0, max_delay: float = 30.0) -> None:
+    def __init__(
+        self,
+        max_attempts: int = 5,
+        base_delay: float = 1.0,
+        max_delay: float = 30.0,
+        *,
+        dave_available: bool = True,
+    ) -> None:
+        self.dave_available = dave_available
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -79,11 +89,20 @@ class VoiceRecovery:
             )
         if code == SERVER_CRASHED:
             return Decision(Action.RESUME, "voice server crashed (4015)")
+        if code == DAVE_REQUIRED and self.dave_available:
+            return Decision(
+                Action.GIVE_UP,
+                "the channel requires DAVE end-to-end encryption (4017) and the DAVE handshake failed "
+                "although davey is loaded: update both (pip install -U 'discord.py[voice]' davey), and "
+                "see the debug log of discord.gateway for the failing step",
+                message_key="dave_failed",
+            )
         if code == DAVE_REQUIRED:
             return Decision(
                 Action.GIVE_UP,
-                "the channel requires DAVE end-to-end encryption (4017): install `davey` and restart",
-                message_key="dave_required",
+                "the channel requires DAVE end-to-end encryption (4017) and discord.py could not load "
+                "davey: run `voicebot doctor` to see why, reinstall it and restart",
+                message_key="dave_unavailable",
             )
         return Decision(
             Action.GIVE_UP, f"voice closed with code {code}; not reconnecting", message_key="voice_lost"
