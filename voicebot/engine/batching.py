@@ -1,9 +1,11 @@
 """Dynamic batching for the GPU worker: concurrent requests share one forward pass per step.
 
-Each request is a :class:`BatchJob` holding its remaining sentences. A step takes the oldest
-job's voice and up to ``max_batch`` jobs speaking with that voice, and synthesizes the next
+Each request is a :class:`BatchJob` holding its remaining sentences. A step takes the voice of
+the job whose playback needs audio first (see :mod:`voicebot.engine.deadlines`) and up to
+``max_batch`` jobs speaking with that voice, soonest due first, and synthesizes the next
 sentence of each in one batch. Jobs join and leave between steps (continuous batching), so a
-new request waits for at most one step. Nothing here needs a GPU, so it is tested on CPU.
+new request, due at once, waits for at most one step. Nothing here needs a GPU, so it is
+tested on CPU.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from voicebot.engine.deadlines import Playback
 from voicebot.model import PitchControl
 
 if TYPE_CHECKING:
@@ -42,6 +45,7 @@ class BatchJob:
         sentences: sentences not yet spoken, first one next.
         speaker, speed, pitch: as requested.
         skip: chunks (sentences) already delivered by an earlier attempt, not to be sent again.
+        playback: when its next sentence is due.
         sent: sentences spoken so far.
     """
 
@@ -52,6 +56,7 @@ class BatchJob:
     speed: float
     pitch: PitchControl
     skip: int = 0
+    playback: Playback = field(default_factory=lambda: Playback(0.0))
     sent: int = field(default=0)
 
     @property
@@ -65,9 +70,12 @@ class BatchJob:
 
 
 def next_batch(jobs: Sequence[BatchJob], max_batch: int) -> list[BatchJob]:
-    """The jobs to advance in the next step: the oldest unfinished job and, in age order, up to
-    ``max_batch - 1`` more with the same voice. ``jobs`` is in arrival order."""
-    pending = [job for job in jobs if not job.finished]
+    """The jobs to advance in the next step: the unfinished job due first and, soonest due first,
+    up to ``max_batch - 1`` more with the same voice."""
+    pending = sorted(
+        (job for job in jobs if not job.finished),
+        key=lambda job: (job.playback.deadline, job.playback.submitted_at),
+    )
     if not pending:
         return []
     key = pending[0].voice_key

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from voicebot.config import Settings
+from voicebot.engine.admission import Admission
 from voicebot.engine.cache import PhraseCache, PhraseKey
 from voicebot.engine.errors import EngineBusy, SynthesisFailed, UnknownVoice, VoiceRejected
 from voicebot.engine.fairqueue import FairQueue, QueueFull
@@ -80,8 +81,14 @@ class EngineTuning:
         validate_timeout: seconds the validator may take for one file.
         validate_memory_mb: address space the validator may add to what torch maps.
         validate_max_rtf: CPU seconds per second of speech a new voice may take.
-        max_batch: requests batched together on a GPU worker (CPU workers take one at a time
-            unless this is forced with ``batch_on_cpu``).
+        max_batch: requests batched together on a GPU worker (CPU workers stream one chunk at a
+            time unless batching is forced with ``batch_on_cpu``).
+        max_active: requests a worker keeps in flight; it advances the one whose playback needs
+            audio first (see :mod:`voicebot.engine.deadlines`).
+        max_active_per_guild: requests of one guild in the workers at once (the one playing and
+            the next); the rest wait in the fair queue, so a busy guild cannot crowd out another.
+        utilization: the share of the workers that admitted streams may take together (see
+            :class:`voicebot.engine.admission.Admission`); 0 turns admission control off.
         batch_on_cpu: use the batching worker on CPU too (tests and benchmarks).
         cache_max_chars: texts up to this length are kept in the phrase cache.
     """
@@ -96,6 +103,9 @@ class EngineTuning:
     validate_memory_mb: int = 2048
     validate_max_rtf: float = 5.0
     max_batch: int = 8
+    max_active: int = 16
+    max_active_per_guild: int = 2
+    utilization: float = 0.4
     batch_on_cpu: bool = False
     cache_max_chars: int = 24
 
@@ -129,6 +139,7 @@ class Engine:
             max_rtf=self.tuning.validate_max_rtf,
         )
         self._registry = VoiceRegistry(settings.data_dir / "engine" / "voices", self._context, limits)
+        self._admission = Admission(self.tuning.utilization or 1.0)
         self._cache = PhraseCache(settings.phrase_cache_mb * 1024 * 1024, self.tuning.cache_max_chars)
         self._watcher = ModelsWatcher(settings.models_dir)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -354,7 +365,13 @@ class Engine:
             half=self._device == "cuda",
         )
         return WorkerHandle(
-            self._context, config, config.max_batch, self._on_message, self._on_exit, restarts, crash_streak
+            self._context,
+            config,
+            self.tuning.max_active,
+            self._on_message,
+            self._on_exit,
+            restarts,
+            crash_streak,
         )
 
     async def _start_worker(self, worker: WorkerHandle, delay: float = 0.0) -> None:
@@ -428,6 +445,9 @@ class Engine:
             request = worker.in_flight.get(message.request_id)
             if request is not None:
                 request.push(message.samples, message.sample_rate)
+                self._admission.observe(
+                    request.voice, message.compute_s, message.samples.size / message.sample_rate
+                )
         elif isinstance(message, Done | Failed):
             self._on_finished(worker, message)
         elif isinstance(message, Pong):
@@ -575,6 +595,7 @@ class Engine:
                 request.push(*cached)
             request.finish()
             return SynthesisStream(request, self._cancel)
+        self._admit(request)
         try:
             self._queue.put(guild_id, request)
         except QueueFull:
@@ -587,13 +608,41 @@ class Engine:
         self._pump()
         return stream
 
+    def _admitted(self) -> list[Request]:
+        """Requests accepted and not finished: queued or in a worker."""
+        running = [r for worker in self._workers for r in worker.in_flight.values()]
+        return [r for r in (*self._queue, *running) if not r.finished]
+
+    def _admit(self, request: Request) -> None:
+        """Raises: EngineBusy: the streams already promised would stutter with ``request`` beside them."""
+        if not self.tuning.utilization:
+            return
+        live = sum(1 for worker in self._workers if worker.ready and not worker.gone)
+        admitted = self._admitted()
+        pairs = ((r.guild, r.voice) for r in admitted)
+        if not self._admission.admits(pairs, request.guild, request.voice, live):
+            raise EngineBusy(
+                f"the voice workers are busy keeping {len(admitted)} messages playing without gaps, "
+                "so this one was skipped; try again in a moment (or raise VOICEBOT_WORKERS)"
+            )
+
+    def _worker_load(self, worker: WorkerHandle) -> float:
+        return self._admission.load((r.guild, r.voice) for r in worker.in_flight.values())
+
     def _pump(self) -> None:
         """Hand queued requests to workers with room, guilds in turn, least-loaded worker first."""
+        running: dict[Hashable, int] = {}
+        for worker in self._workers:
+            for request in worker.in_flight.values():
+                running[request.guild] = running.get(request.guild, 0) + 1
+        cap = self.tuning.max_active_per_guild
         while self._queue:
             free = [w for w in self._workers if w.free > 0]
             if not free:
                 return
-            request = self._queue.pop()
+            request = self._queue.pop_eligible(lambda guild: running.get(guild, 0) < cap)
+            if request is None:
+                return
             if request.finished:
                 continue
             if request.attempts == 0:
@@ -616,10 +665,13 @@ class Engine:
                     )
                 )
                 continue
-            worker = max(candidates, key=lambda w: w.free)
+            # Least loaded in worker time, not in count: one long Open JTalk stream costs more
+            # than several neural ones.
+            worker = min(candidates, key=lambda w: (self._worker_load(w), -w.free))
             request.attempts += 1
             request.worker = worker
             worker.in_flight[request.id] = request
+            running[request.guild] = running.get(request.guild, 0) + 1
             worker.send(
                 Synthesize(
                     request.id,
@@ -630,6 +682,7 @@ class Engine:
                     request.speed,
                     request.pitch,
                     skip=request.delivered,
+                    submitted_at=request.submitted_at,
                 )
             )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
 __all__ = ["FairQueue", "QueueFull"]
@@ -30,6 +30,11 @@ class FairQueue(Generic[T]):
         self._queues: OrderedDict[Hashable, deque[T]] = OrderedDict()
         self._size = 0
 
+    def __iter__(self) -> Iterator[T]:
+        """Every queued item, in no particular order."""
+        for items in self._queues.values():
+            yield from items
+
     def __len__(self) -> int:
         return self._size
 
@@ -51,9 +56,20 @@ class FairQueue(Generic[T]):
 
     def pop(self) -> T:
         """Remove and return the head of the next key in rotation; ``IndexError`` when empty."""
-        if not self._queues:
+        item = self.pop_eligible(lambda _: True)
+        if item is None:
             raise IndexError("pop from an empty FairQueue")
-        key, queue = next(iter(self._queues.items()))
+        return item
+
+    def pop_eligible(self, eligible: Callable[[Hashable], bool]) -> T | None:
+        """Remove and return the head of the next key in rotation for which ``eligible(key)``
+        holds (the others keep their place); None when there is none."""
+        for key in self._queues:  # a key may be None: no sentinel of None here
+            if eligible(key):
+                break
+        else:
+            return None
+        queue = self._queues[key]
         item = queue.popleft()
         self._size -= 1
         if queue:

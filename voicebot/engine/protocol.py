@@ -60,7 +60,11 @@ class WorkerConfig:
 
 @dataclass(frozen=True)
 class Synthesize:
-    """Speak ``text``; the first ``skip`` chunks were already delivered (a retry) and are not sent."""
+    """Speak ``text``; the first ``skip`` chunks were already delivered (a retry) and are not sent.
+
+    ``submitted_at`` (``time.monotonic()``, shared by the processes of a machine) is when the
+    first chunk was due: it orders the worker's requests (see :mod:`voicebot.engine.deadlines`).
+    """
 
     request_id: int
     text: str
@@ -70,6 +74,7 @@ class Synthesize:
     speed: float
     pitch: PitchControl
     skip: int = 0
+    submitted_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -118,11 +123,13 @@ class Ready:
 
 @dataclass(frozen=True)
 class Chunk:
-    """One piece of audio of shape (S,), float32, for request ``request_id``."""
+    """One piece of audio of shape (S,), float32, for request ``request_id``; ``compute_s`` is
+    the worker time it took (the engine's admission learns the voice's cost from it)."""
 
     request_id: int
     samples: np.ndarray
     sample_rate: int
+    compute_s: float = 0.0
 
 
 @dataclass(frozen=True)

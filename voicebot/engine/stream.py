@@ -53,7 +53,8 @@ class Request:
         self.pitch = pitch
         self.guild = guild
         self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
+        self.submitted_at = time.monotonic()
+        self.deadline = self.submitted_at + timeout
         self.attempts = 0
         self.delivered = 0
         self.worker: WorkerHandle | None = None

@@ -15,12 +15,15 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 
 from voicebot.engine.batching import BatchJob, next_batch, synthesize_batch
+from voicebot.engine.deadlines import Playback, earliest
 from voicebot.engine.protocol import (
     Cancel,
     Chunk,
@@ -58,6 +61,16 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
     configure_torch(config.torch_threads, config.compile_cache_dir)
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the engine went away: exit
         _Worker(conn, config).serve()
+
+
+@dataclass
+class _Active:
+    """A request in flight in the streaming worker."""
+
+    request: Synthesize
+    voice: Voice
+    chunks: Iterator[np.ndarray]
+    playback: Playback
 
 
 class _Worker:
@@ -162,43 +175,69 @@ class _Worker:
         return True
 
     def _serve_streaming(self) -> None:
+        """Keep every request received in flight and advance the one whose chunk is due first."""
+        active: dict[int, _Active] = {}
         while True:
-            message = self._inbox.get()
-            if isinstance(message, Synthesize):
-                self._stream(message)
-            elif not self._handle_control(message):
-                return
+            try:
+                message = self._inbox.get(block=not active)
+            except queue.Empty:
+                message = None
+            if message is not None:  # take in everything waiting first: a new request is due now
+                if isinstance(message, Synthesize):
+                    self._begin(message, active)
+                elif not self._handle_control(message):
+                    return
+                continue
+            for rid in [rid for rid in active if self._is_cancelled(rid)]:
+                del active[rid]
+                self._finish(rid, Done(rid))
+            rid = earliest((rid, item.playback) for rid, item in active.items())
+            if rid is not None:
+                self._advance(active, rid)
 
-    def _stream(self, request: Synthesize) -> None:
-        rid = request.request_id
+    def _begin(self, request: Synthesize, active: dict[int, _Active]) -> None:
         voice = self._voice_for(request)
         if voice is None:
             return
-        self._progress_at = time.monotonic()
-        seed_everything()
+        try:
+            chunks = voice.stream(
+                request.text,
+                speaker=request.speaker,
+                speed=request.speed,
+                pitch=request.pitch.semitones,
+                intonation=request.pitch.intonation,
+            )
+        except Exception as exc:  # a bad argument fails this request only
+            self._finish(request.request_id, Failed(request.request_id, f"{type(exc).__name__}: {exc}"))
+            return
+        active[request.request_id] = _Active(
+            request, voice, chunks, Playback(request.submitted_at, skip=request.skip)
+        )
+
+    def _advance(self, active: dict[int, _Active], rid: int) -> None:
+        """Compute the next chunk of request ``rid`` and send it (unless an earlier attempt did)."""
+        item = active[rid]
+        started = self._progress_at = time.monotonic()
         try:
             with inference(self._config.half):
-                chunks = voice.stream(
-                    request.text,
-                    speaker=request.speaker,
-                    speed=request.speed,
-                    pitch=request.pitch.semitones,
-                    intonation=request.pitch.intonation,
-                )
-                for index, samples in enumerate(chunks):
-                    if self._is_cancelled(rid):
-                        break
-                    self._progress_at = time.monotonic()
-                    if index >= request.skip:
-                        samples = np.ascontiguousarray(samples, dtype=np.float32)
-                        self._send(Chunk(rid, samples, voice.sample_rate))
+                samples = next(item.chunks, None)
         except Exception as exc:  # a voice error fails this request only
             _log.exception("request %d failed", rid)
+            del active[rid]
             self._finish(rid, Failed(rid, f"{type(exc).__name__}: {exc}"))
             return
         finally:
             self._progress_at = None
-        self._finish(rid, Done(rid))
+        if samples is None:
+            del active[rid]
+            self._finish(rid, Done(rid))
+            return
+        now = time.monotonic()
+        rate = item.voice.sample_rate
+        send = item.playback.produced >= item.request.skip
+        item.playback.produced_chunk(samples.size / rate, now)
+        if send:
+            self._send(Chunk(rid, np.ascontiguousarray(samples, dtype=np.float32), rate, now - started))
 
     def _serve_batched(self) -> None:
         from voicebot.text import split_sentences
@@ -222,6 +261,7 @@ class _Worker:
                             message.speed,
                             message.pitch,
                             skip=message.skip,
+                            playback=Playback(message.submitted_at, skip=message.skip),
                         )
                     )
                 continue
@@ -239,7 +279,7 @@ class _Worker:
         if not batch:
             return
         voice = self._voices.get(batch[0].voice_key)
-        self._progress_at = time.monotonic()
+        started = self._progress_at = time.monotonic()
         try:
             if voice is None:
                 raise RuntimeError(f"voice {batch[0].voice_key[0]!r} is no longer loaded")
@@ -253,10 +293,13 @@ class _Worker:
             return
         finally:
             self._progress_at = None
+        now = time.monotonic()
+        share = (now - started) / len(batch)  # each item's part of the step, for admission
         for job, samples in zip(batch, outputs, strict=True):
             job.sentences.pop(0)
+            job.playback.produced_chunk(samples.size / voice.sample_rate, now)
             if job.sent >= job.skip:
-                self._send(Chunk(job.request_id, samples, voice.sample_rate))
+                self._send(Chunk(job.request_id, samples, voice.sample_rate, share))
             job.sent += 1
             if job.finished:
                 jobs.remove(job)

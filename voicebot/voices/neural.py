@@ -16,9 +16,11 @@ from voicebot.voices.file import MAX_VOICE_BYTES, read_voice_file
 from voicebot.voices.meta import VoiceMeta
 from voicebot.voices.names import VOICE_SUFFIX
 
-__all__ = ["CHUNK_FRAMES", "FIRST_CHUNK_FRAMES", "NeuralVoice"]
+__all__ = ["CHUNK_FRAMES", "FIRST_CHUNK_FRAMES", "NOISE_SEED", "NeuralVoice"]
 
 _log = logging.getLogger(__name__)
+NOISE_SEED = 0
+"""Seed of the noise each stream draws from its own generator."""
 
 # About 0.17 s at 24 kHz / hop 256: small enough that playback starts almost at once, and the
 # later, larger chunks are decoded while it plays.
@@ -94,6 +96,9 @@ class NeuralVoice(Voice):
     ) -> Iterator[np.ndarray]:
         device = self.device
         speakers = torch.tensor([speaker_index], device=device)
+        # Its own noise per stream: the same request gives the same audio whatever else the
+        # process synthesizes in between (a worker interleaves requests chunk by chunk).
+        generator = torch.Generator(device=device).manual_seed(NOISE_SEED)
         for sentence in split_sentences(text):
             ids = symbols_to_ids(g2p(sentence), table=self.meta.symbols)
             if not ids:
@@ -105,6 +110,7 @@ class NeuralVoice(Voice):
                 chunk_frames=CHUNK_FRAMES,
                 first_chunk_frames=FIRST_CHUNK_FRAMES,
                 pitch=control,
+                generator=generator,
             )
             for chunk in chunks:
                 yield chunk.clamp(-1.0, 1.0).cpu().numpy()
