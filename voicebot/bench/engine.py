@@ -1,9 +1,13 @@
-"""``voicebot bench engine``: first-chunk latency, RTF, throughput and memory of the whole engine.
+"""``voicebot bench engine``: first-chunk latency, underruns, throughput and memory of the engine.
 
 Requests go through :class:`~voicebot.engine.Engine` exactly as the bot sends them (worker
 processes, queue, streaming), ``--requests`` at each concurrency, with and without
-``torch.compile``. Without a trained default voice the bench writes a random-weight voice of
-the default model config: speed does not depend on training.
+``torch.compile``; each client is its own guild and sends its next message when the last one
+is synthesized. An underrun is a chunk that arrives after the audio before it would have
+finished playing, counting from the first chunk's arrival (playback then resumes when it
+arrives). A request the engine refuses at once (``EngineBusy``) is counted and its client
+tries again 50 ms later. Without a trained default voice the bench writes a random-weight
+voice of the default model config: speed does not depend on training.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 from voicebot.cli.common import init
 from voicebot.config import Settings
-from voicebot.engine import Engine, EngineTuning, UnknownVoice, WorkerInfo
+from voicebot.engine import Engine, EngineBusy, EngineTuning, UnknownVoice, WorkerInfo
 
 __all__ = ["MESSAGE", "run"]
 
@@ -29,12 +33,22 @@ MESSAGE = "今日はいい天気なので、みんなで散歩に行く"
 _BENCH_VOICE = "bench"
 
 
+_RETRY_AFTER_S = 0.05
+
+
+@dataclass(frozen=True)
+class _Request:
+    first_s: float
+    total_s: float
+    audio_s: float
+    underruns: list[float]
+
+
 @dataclass(frozen=True)
 class _Result:
     concurrency: int
-    first_chunk_ms: list[float]
-    rtf: list[float]
-    audio_seconds: float
+    requests: list[_Request]
+    refused: int
     wall_seconds: float
     workers: list[WorkerInfo]
 
@@ -78,40 +92,44 @@ def _random_voice(path: Path) -> Path:
     return path
 
 
-async def _one(engine: Engine, index: int) -> tuple[float, float, float]:
-    """(first-chunk seconds, total seconds, audio seconds) of one request."""
+async def _one(engine: Engine, index: int) -> _Request:
+    """Time one request, chunk by chunk."""
     started = time.perf_counter()
-    first = None
-    samples = 0
-    rate = 1
+    first = playing_from = None
+    played = 0.0
+    underruns: list[float] = []
     async for chunk in engine.synthesize(MESSAGE, voice=_BENCH_VOICE, guild_id=index, timeout=600):
+        now = time.perf_counter()
         if first is None:
-            first = time.perf_counter() - started
-        samples += chunk.samples.size
-        rate = chunk.sample_rate
+            first = playing_from = now - started
+        elif now - started > playing_from + played:  # the audio before it has run out
+            gap = now - started - (playing_from + played)
+            underruns.append(gap)
+            playing_from += gap
+        played += chunk.samples.size / chunk.sample_rate
     total = time.perf_counter() - started
-    return first or total, total, samples / rate
+    return _Request(first or total, total, played, underruns)
 
 
 async def _level(engine: Engine, concurrency: int, requests: int) -> _Result:
     counter = iter(range(requests))
-    measured: list[tuple[float, float, float]] = []
+    measured: list[_Request] = []
+    refused = 0
 
     async def client() -> None:
+        nonlocal refused
         for index in counter:
-            measured.append(await _one(engine, index))
+            while True:
+                try:
+                    measured.append(await _one(engine, index))
+                    break
+                except EngineBusy:
+                    refused += 1
+                    await asyncio.sleep(_RETRY_AFTER_S)
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
-    wall = time.perf_counter() - started
-    return _Result(
-        concurrency,
-        [first * 1000 for first, _, _ in measured],
-        [total / audio for _, total, audio in measured if audio > 0],
-        sum(audio for _, _, audio in measured),
-        wall,
-        engine.workers(),
-    )
+    return _Result(concurrency, measured, refused, time.perf_counter() - started, engine.workers())
 
 
 async def _bench(settings: Settings, levels: list[int], requests: int) -> list[_Result]:
@@ -128,13 +146,20 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _print(results: list[_Result], compiled: bool) -> None:
     print(f"\ncompile={'on' if compiled else 'off'}")
-    print(f"{'conc':>5} {'first p50':>10} {'first p95':>10} {'RTF':>6} {'audio s/s':>10}  RSS per worker")
+    print(
+        f"{'conc':>5} {'first p50':>10} {'p95':>7} {'p99':>7} {'underruns':>10} {'gap total':>10} "
+        f"{'refused':>8} {'RTF':>6} {'audio s/s':>10}  RSS per worker"
+    )
     for r in results:
+        firsts = [q.first_s * 1000 for q in r.requests]
+        gaps = [gap for q in r.requests for gap in q.underruns]
+        rtf = statistics.mean(q.total_s / q.audio_s for q in r.requests if q.audio_s > 0)
+        audio = sum(q.audio_s for q in r.requests)
         rss = ", ".join(f"{(w.rss_bytes or 0) / 2**20:.0f} MiB" for w in r.workers)
         print(
-            f"{r.concurrency:>5} {statistics.median(r.first_chunk_ms):>8.0f}ms "
-            f"{_percentile(r.first_chunk_ms, 0.95):>8.0f}ms {statistics.mean(r.rtf):>6.3f} "
-            f"{r.audio_seconds / r.wall_seconds:>10.1f}  {rss}"
+            f"{r.concurrency:>5} {statistics.median(firsts):>8.0f}ms {_percentile(firsts, 0.95):>5.0f}ms "
+            f"{_percentile(firsts, 0.99):>5.0f}ms {len(gaps):>10} {sum(gaps) * 1000:>8.0f}ms "
+            f"{r.refused:>8} {rtf:>6.3f} {audio / r.wall_seconds:>10.1f}  {rss}"
         )
 
 

@@ -42,7 +42,9 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--concurrency", default="1,4,16", help="comma-separated levels (default 1,4,16)")
+    parser.add_argument(
+        "--concurrency", default="1,4,16,32", help="comma-separated levels (default 1,4,16,32)"
+    )
     parser.add_argument(
         "--voice",
         default=None,
@@ -83,7 +85,8 @@ TARGETS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
         _model_arguments,
     ),
     "engine": (
-        "engine: first-chunk latency p50/p95, RTF, throughput and memory at several concurrencies",
+        "engine: first-chunk latency p50/p95/p99, underruns, refusals, throughput and memory at several "
+        "concurrencies",
         _engine_arguments,
     ),
     "voice": (

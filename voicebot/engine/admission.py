@@ -8,6 +8,12 @@ a request without a guild is a stream of its own. The streams add up to a load i
 when a new request would take the load past what the live workers can sustain (with some
 headroom for first chunks and jitter), it is refused with ``EngineBusy`` while
 the promises already made are kept.
+
+First chunks are a second budget: each costs the sentence's whole plan (text encoder,
+durations, pitch) besides its audio, and they are all due at once. When the first chunks
+still owed, this one included, would take the workers longer than ``first_budget_s``, the
+request is refused too: its first audio would come late and the streams that just started
+would run dry meanwhile.
 """
 
 from __future__ import annotations
@@ -29,25 +35,50 @@ class Admission:
         smoothing: weight of a new measurement in the exponential average.
     """
 
-    def __init__(self, utilization: float = 0.4, prior_cost: float = 0.05, smoothing: float = 0.1) -> None:
+    def __init__(
+        self,
+        utilization: float = 0.3,
+        first_budget_s: float = 0.2,
+        prior_cost: float = 0.05,
+        smoothing: float = 0.05,
+    ) -> None:
         self.utilization = utilization
+        self.first_budget_s = first_budget_s
         self.prior_cost = prior_cost
         self.smoothing = smoothing
-        self._costs: dict[str, float] = {}
+        self._sums: dict[str, tuple[float, float]] = {}  # voice -> averaged (compute s, audio s)
+        self._first: dict[str, float] = {}  # voice -> averaged compute s of a first chunk
 
-    def observe(self, voice: str, compute_s: float, audio_s: float) -> None:
-        """Learn from one chunk: ``compute_s`` of worker time made ``audio_s`` of ``voice``."""
+    def observe(self, voice: str, compute_s: float, audio_s: float, first: bool = False) -> None:
+        """Learn from one chunk: ``compute_s`` of worker time made ``audio_s`` of ``voice``;
+        ``first`` when it was a request's first chunk.
+
+        Compute and audio are averaged separately and divided, so a short, dear first chunk
+        weighs by its length, not as much as a long one.
+        """
         if audio_s <= 0 or compute_s < 0:
             return
-        measured = compute_s / audio_s
-        previous = self._costs.get(voice)
-        self._costs[voice] = (
-            measured if previous is None else previous + self.smoothing * (measured - previous)
+        if first:
+            known = self._first.get(voice)
+            self._first[voice] = compute_s if known is None else known + self.smoothing * (compute_s - known)
+        previous = self._sums.get(voice)
+        if previous is None:
+            self._sums[voice] = (compute_s, audio_s)
+            return
+        keep = 1.0 - self.smoothing
+        self._sums[voice] = (
+            keep * previous[0] + self.smoothing * compute_s,
+            keep * previous[1] + self.smoothing * audio_s,
         )
 
     def cost(self, voice: str) -> float:
         """Worker-seconds per second of audio of ``voice`` (its real-time factor here)."""
-        return self._costs.get(voice, self.prior_cost)
+        sums = self._sums.get(voice)
+        return self.prior_cost if sums is None else sums[0] / sums[1]
+
+    def first_cost(self, voice: str) -> float:
+        """Worker-seconds of a first chunk of ``voice`` (zero until one was measured)."""
+        return self._first.get(voice, 0.0)
 
     def load(self, requests: Iterable[tuple[Hashable, str]]) -> float:
         """Workers needed to keep every stream of ``requests`` (``(guild, voice)`` per admitted,
@@ -62,10 +93,16 @@ class Admission:
         return alone + sum(streams.values())
 
     def admits(
-        self, admitted: Iterable[tuple[Hashable, str]], guild: Hashable, voice: str, workers: int
+        self,
+        admitted: Iterable[tuple[Hashable, str]],
+        guild: Hashable,
+        voice: str,
+        workers: int,
+        owed_first: Iterable[str] = (),
     ) -> bool:
         """Whether a request of ``guild`` for ``voice`` fits beside the ``admitted`` ones on
-        ``workers`` workers.
+        ``workers`` workers, ``owed_first`` naming the voices of those whose first chunk is
+        still to come.
 
         A request is always admitted when nothing else is: an idle engine serves even a voice
         slower than real time (the validator bounds how slow a voice may be).
@@ -73,4 +110,8 @@ class Admission:
         admitted = list(admitted)
         if not admitted:
             return workers > 0
-        return self.load([*admitted, (guild, voice)]) <= self.utilization * workers
+        firsts = sum(self.first_cost(v) for v in owed_first) + self.first_cost(voice)
+        return (
+            self.load([*admitted, (guild, voice)]) <= self.utilization * workers
+            and firsts <= self.first_budget_s * workers
+        )

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-__all__ = ["MARGIN_S", "Playback", "earliest"]
+__all__ = ["FIRST_DUE_S", "MARGIN_S", "Playback", "earliest"]
 
 T = TypeVar("T")
 
@@ -23,6 +23,11 @@ MARGIN_S = 0.1
 """Seconds before a stream would run dry by which its next chunk is due (the pipe, the Opus
 encoder and the 20 ms packet clock take their share). Less than a first chunk lasts (0.17 s),
 or a second chunk could never be on time."""
+
+
+FIRST_DUE_S = 0.08
+"""Seconds after submission by which a first chunk is due: soon, but a stream that has just
+started and is about to run dry (its next chunk due within this) goes first."""
 
 
 @dataclass
@@ -51,7 +56,7 @@ class Playback:
     def deadline(self) -> float:
         """When the next chunk is due."""
         if self.first_at is None or self.produced < self.skip:
-            return self.submitted_at
+            return self.submitted_at + FIRST_DUE_S
         return self.first_at + self.delivered_s - self.margin
 
     def produced_chunk(self, seconds: float, now: float) -> None:

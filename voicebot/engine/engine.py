@@ -89,6 +89,7 @@ class EngineTuning:
             the next); the rest wait in the fair queue, so a busy guild cannot crowd out another.
         utilization: the share of the workers that admitted streams may take together (see
             :class:`voicebot.engine.admission.Admission`); 0 turns admission control off.
+        first_budget_s: worker time per worker that the first chunks still owed may take.
         batch_on_cpu: use the batching worker on CPU too (tests and benchmarks).
         cache_max_chars: texts up to this length are kept in the phrase cache.
     """
@@ -105,7 +106,8 @@ class EngineTuning:
     max_batch: int = 8
     max_active: int = 16
     max_active_per_guild: int = 2
-    utilization: float = 0.4
+    utilization: float = 0.3
+    first_budget_s: float = 0.2
     batch_on_cpu: bool = False
     cache_max_chars: int = 24
 
@@ -139,7 +141,7 @@ class Engine:
             max_rtf=self.tuning.validate_max_rtf,
         )
         self._registry = VoiceRegistry(settings.data_dir / "engine" / "voices", self._context, limits)
-        self._admission = Admission(self.tuning.utilization or 1.0)
+        self._admission = Admission(self.tuning.utilization or 1.0, self.tuning.first_budget_s)
         self._cache = PhraseCache(settings.phrase_cache_mb * 1024 * 1024, self.tuning.cache_max_chars)
         self._watcher = ModelsWatcher(settings.models_dir)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -444,10 +446,10 @@ class Engine:
         if isinstance(message, Chunk):
             request = worker.in_flight.get(message.request_id)
             if request is not None:
+                first = request.delivered == 0
                 request.push(message.samples, message.sample_rate)
-                self._admission.observe(
-                    request.voice, message.compute_s, message.samples.size / message.sample_rate
-                )
+                seconds = message.samples.size / message.sample_rate
+                self._admission.observe(request.voice, message.compute_s, seconds, first=first)
         elif isinstance(message, Done | Failed):
             self._on_finished(worker, message)
         elif isinstance(message, Pong):
@@ -620,7 +622,10 @@ class Engine:
         live = sum(1 for worker in self._workers if worker.ready and not worker.gone)
         admitted = self._admitted()
         pairs = ((r.guild, r.voice) for r in admitted)
-        if not self._admission.admits(pairs, request.guild, request.voice, live):
+        # A guild plays its messages one after the other: only one first chunk of each is owed now.
+        owed_by_guild = {r.guild: r.voice for r in admitted if r.delivered == 0 and r.guild is not None}
+        owed = [*owed_by_guild.values(), *(r.voice for r in admitted if r.delivered == 0 and r.guild is None)]
+        if not self._admission.admits(pairs, request.guild, request.voice, live, owed):
             raise EngineBusy(
                 f"the voice workers are busy keeping {len(admitted)} messages playing without gaps, "
                 "so this one was skipped; try again in a moment (or raise VOICEBOT_WORKERS)"

@@ -408,8 +408,9 @@ class ET2Model(nn.Module):
         pitch: PitchControl = _AS_TRAINED,
     ) -> Iterator[Tensor]:
         """Synthesize one sentence in chunks, the first one small for low latency, each next one
-        twice as long up to ``chunk_frames``: while a chunk plays, the next one (twice its cost)
-        is computed even when a worker serves several streams at once.
+        four times as long up to ``chunk_frames``: while the first chunk plays the next one is
+        computed even when a worker starts several streams at once, and few chunks keep the
+        per-chunk overhead (decoder context on both sides) low.
 
         The alignment and the noise are computed for the whole sentence first. Latents are
         computed once per frame as the chunks need them, and each chunk is decoded with the
@@ -446,7 +447,7 @@ class ET2Model(nn.Module):
                 ready = hi
             audio = self._decode_span(plan, z2[..., lo:hi], lo)
             yield audio[0, (start - lo) * hop : (end - lo) * hop].float()
-            start, size = end, min(2 * size, chunk_frames)
+            start, size = end, min(4 * size, chunk_frames)
 
     # --- training -----------------------------------------------------------------------------
 

@@ -22,9 +22,10 @@ _log = logging.getLogger(__name__)
 NOISE_SEED = 0
 """Seed of the noise each stream draws from its own generator."""
 
-# About 0.17 s at 24 kHz / hop 256: small enough that playback starts almost at once, and the
-# later, larger chunks are decoded while it plays.
-FIRST_CHUNK_FRAMES = 16
+# About 0.26 s at 24 kHz / hop 256: small enough that playback starts almost at once, long
+# enough that a worker starting many streams together reaches each one's second chunk before
+# its first has played (at 0.17 s, a burst of 16 per worker ran dry); later chunks grow 4x.
+FIRST_CHUNK_FRAMES = 24
 CHUNK_FRAMES = 128
 
 
