@@ -1,10 +1,12 @@
 """``/reader on|off``: read aloud every message of the text channel the reader was started in.
 
-The author's name is said when the speaker changes (``/reader names on|off``); attachments
-and stickers are read as short words, links by normalization; bot messages, members an
-admin excluded (``/reader ignore`` / ``/reader unignore``) and messages starting with a skip
-prefix are not read. Messages of one server are handled one at a time, in the order they
-arrived, so the decision to say a name and the queuing of the message cannot interleave.
+The author's name is said when the speaker changes (``/reader names on|off``); attachments are
+read by kind and count (「画像2枚」), stickers by name, polls by their question, forwarded
+messages by what they carry, links by normalization; edited messages are not read again;
+bot messages, members an admin excluded (``/reader ignore`` / ``/reader unignore``) and
+messages starting with a skip prefix are not read. Messages of one server are handled one at
+a time, in the order they arrived, so the decision to say a name and the queuing of the
+message cannot interleave.
 
 A message that is refused is not dropped in silence: it gets a reaction that says why
 (:data:`REFUSAL_REACTIONS`), once per burst of one kind from one member.
@@ -16,6 +18,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import discord
@@ -43,18 +46,48 @@ _BURST_SECONDS = 30.0  # one reaction per member and kind in this long: a burst 
 
 
 class ReaderSettings(PluginSettings):
-    """``VOICEBOT_READER_*``: the words said for what cannot be read."""
+    """``VOICEBOT_READER_*``: the words said for what a message holds besides its text."""
 
     attachment_word: str = "添付ファイル"
+    image_word: str = "画像"
+    video_word: str = "動画"
+    audio_word: str = "音声"
     sticker_word: str = "スタンプ"
+    poll_word: str = "投票"
+
+
+def _attachment_words(attachments: Sequence[Any], settings: ReaderSettings) -> list[str]:
+    """「画像2枚」「動画」「添付ファイル3件」: one phrase per kind, in the order kinds first appear."""
+    kinds = {"image": (settings.image_word, "枚"), "video": (settings.video_word, "本")}
+    kinds["audio"] = (settings.audio_word, "件")
+    counts: dict[tuple[str, str], int] = {}
+    for attachment in attachments:
+        content_type = getattr(attachment, "content_type", None) or ""
+        kind = kinds.get(content_type.split("/", 1)[0], (settings.attachment_word, "件"))
+        counts[kind] = counts.get(kind, 0) + 1
+    return [word if n == 1 else f"{word}{n}{counter}" for (word, counter), n in counts.items()]
+
+
+def _sticker_words(stickers: Sequence[Any], settings: ReaderSettings) -> list[str]:
+    """「スタンプ、name」 for each sticker (its name when it has one)."""
+    return [
+        f"{settings.sticker_word}、{name}" if (name := getattr(s, "name", None)) else settings.sticker_word
+        for s in stickers
+    ]
 
 
 def message_text(message: discord.Message, settings: ReaderSettings) -> str:
-    """What to say for ``message``: its text, then its attachments and stickers."""
-    words = [settings.attachment_word] * len(message.attachments) + [settings.sticker_word] * len(
-        message.stickers
-    )
-    return "、".join(part for part in (message.content, *words) if part)
+    """What to say for ``message``: its text (a forwarded message's text when it is a
+    forward), its attachments by kind and count, its stickers by name and a poll's question."""
+    content, attachments, stickers = message.content, list(message.attachments), list(message.stickers)
+    for snapshot in getattr(message, "message_snapshots", None) or ():  # a forward: read what it carries
+        content = content or snapshot.content
+        attachments += snapshot.attachments
+        stickers += snapshot.stickers
+    poll = getattr(message, "poll", None)
+    question = f"{settings.poll_word}、{poll.question}" if poll is not None and str(poll.question) else ""
+    words = [*_attachment_words(attachments, settings), *_sticker_words(stickers, settings)]
+    return "、".join(part for part in (content, question, *words) if part)
 
 
 def setup(ctx: PluginContext) -> None:

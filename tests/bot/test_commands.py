@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from types import SimpleNamespace
 
 import discord
 import pytest
@@ -355,16 +356,34 @@ async def test_reader_reads_the_channel_it_was_started_in(
     assert len(await _played(services, guild, 4)) == 4
 
 
-async def test_reader_says_attachments_and_stickers_as_words(registry: PluginRegistry) -> None:
+async def test_reader_says_what_a_message_holds_by_kind(registry: PluginRegistry) -> None:
     from _voicebot_plugins.reader import ReaderSettings, message_text  # loaded by the registry
 
     guild = FakeGuild()
     channel = FakeTextChannel(guild)
     author = FakeMember(guild, "たろう")
     words = ReaderSettings()
-    message = FakeMessage(guild, channel, author, "見て https://example.com", attachments=[1], stickers=[1])
+    image, video = SimpleNamespace(content_type="image/png"), SimpleNamespace(content_type="video/mp4")
+    other = SimpleNamespace(content_type=None)
+    message = FakeMessage(
+        guild,
+        channel,
+        author,
+        "見て https://example.com",
+        attachments=[image, video, image, other],
+        stickers=[SimpleNamespace(name="ねこ"), SimpleNamespace(name="")],
+    )
     said = message_text(message, words)  # type: ignore[arg-type]
-    assert said == "見て https://example.com、添付ファイル、スタンプ"
+    assert said == "見て https://example.com、画像2枚、動画、添付ファイル、スタンプ、ねこ、スタンプ"
+
+    forward = FakeMessage(guild, channel, author, "")
+    forward.message_snapshots = [  # type: ignore[attr-defined]
+        SimpleNamespace(content="転送された話", attachments=[image], stickers=[])
+    ]
+    assert message_text(forward, words) == "転送された話、画像"  # type: ignore[arg-type]
+    poll = FakeMessage(guild, channel, author, "")
+    poll.poll = SimpleNamespace(question="お昼は何にする？")  # type: ignore[attr-defined]
+    assert message_text(poll, words) == "投票、お昼は何にする？"  # type: ignore[arg-type]
 
 
 async def test_forget_me_deletes_the_users_data(registry: PluginRegistry, services: BotServices) -> None:
