@@ -11,6 +11,7 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import discord
@@ -157,6 +158,9 @@ class FakeInteraction:
         self.followup = FakeFollowup(self.response)
         self.namespace = discord.app_commands.Namespace.__new__(discord.app_commands.Namespace)
         self.command: Any = None
+        self.client: Any = SimpleNamespace(
+            latency=0.042, guilds=[user.guild]
+        )  # the bot, as discord.py has it
 
     @property
     def replies(self) -> list[Reply]:

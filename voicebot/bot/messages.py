@@ -122,6 +122,19 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "ja": "データを削除しましたが、次のプラグインで失敗しました: {plugins}。管理者に連絡してください。",
         "en": "Deleted your data, but these plugins failed: {plugins}. Tell an admin.",
     },
+    # --- help and stats ---------------------------------------------------------------
+    "help": {
+        "ja": "**コマンド一覧**\n{commands}\n断られたメッセージには理由のリアクションが付きます"
+        "(⏳ 送りすぎ、🈵 混雑、🔇 読めない文字)。",
+        "en": "**Commands**\n{commands}\nA message I do not read gets a reaction saying why "
+        "(⏳ too many, 🈵 busy, 🔇 nothing readable).",
+    },
+    "stats": {
+        "ja": "応答速度 {latency} ・ 稼働 {uptime} ・ サーバー {guilds} ・ 読み上げ中 {sessions}\n"
+        "待ち {queued}件 ・ 音声ワーカー {workers}(処理中 {in_flight}件) ・ 既定の声 {voice}",
+        "en": "Latency {latency} · up {uptime} · servers {guilds} · speaking in {sessions}\n"
+        "queued {queued} · speech workers {workers} ({in_flight} in progress) · default voice {voice}",
+    },
     # --- reader -------------------------------------------------------------------------
     "reader_on": {
         "ja": "このチャンネル {channel} のメッセージを読み上げます。止めるには /reader off。",

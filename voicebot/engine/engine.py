@@ -528,6 +528,15 @@ class Engine:
                     self._ping_seq += 1
                     worker.send(Ping(self._ping_seq))
 
+    def default_voice(self) -> VoiceInfo:
+        """The voice a request without one speaks with: the ``default_voice`` setting when that
+        voice is installed, else Open JTalk."""
+        return self._registry.resolve(None, self.settings.default_voice).info
+
+    def queued(self) -> int:
+        """Requests waiting for a worker."""
+        return len(self._queue)
+
     def workers(self) -> list[WorkerInfo]:
         """A snapshot of every worker slot: pid, liveness, load, restarts, resident memory."""
         return [

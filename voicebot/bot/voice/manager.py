@@ -71,6 +71,10 @@ class SessionManager:
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = True
 
+    def count(self) -> int:
+        """Live sessions: servers the bot is in voice in."""
+        return sum(1 for session in self._sessions.values() if not session.closed)
+
     def get(self, guild_id: int) -> VoiceSession | None:
         """The guild's live session, if any."""
         session = self._sessions.get(guild_id)
