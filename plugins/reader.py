@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from discord import app_commands
 
 from voicebot.bot import PluginContext, PluginSettings, Refusal
 from voicebot.bot.interactions import member_of, respond
-from voicebot.storage import MAX_IGNORED_USERS, StorageLimitError
+from voicebot.storage import MAX_IGNORED_USERS, GuildSettings, StorageLimitError
 
 __all__ = ["REFUSAL_REACTIONS", "ReaderSettings", "message_text", "setup"]
 
@@ -101,6 +102,7 @@ def setup(ctx: PluginContext) -> None:
     reading: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)  # one message at a time per guild
     editing = asyncio.Lock()  # the ignore list is read, changed and written back
     noted: dict[tuple[int, int, str], float] = {}  # (guild, member, reaction) -> when last put
+    last_read_at: dict[int, float] = {}  # guild id -> time.monotonic() of the last message read
 
     group = app_commands.Group(
         name="reader", description="チャンネルの読み上げ / Read a channel aloud", guild_only=True
@@ -177,6 +179,20 @@ def setup(ctx: PluginContext) -> None:
             if read_guild(message) is not None:  # /reader off may have come while this one waited
                 await read(guild_id, message)
 
+    def may_be_read(options: GuildSettings, guild_id: int, author: discord.Member) -> bool:
+        """The member-level settings: the required role (ignored once the role is deleted) and
+        whether only members in the bot's voice channel are read."""
+        role = options.required_role
+        in_role = any(r.id == role for r in author.roles)
+        if role is not None and author.guild.get_role(role) is not None and not in_role:
+            return False
+        if options.voice_members_only:
+            session = services.sessions.get(guild_id)
+            here = getattr(getattr(session, "voice", None), "channel", None)
+            there = author.voice.channel if author.voice is not None else None
+            return here is not None and there is not None and there.id == here.id
+        return True
+
     async def read(guild_id: int, message: discord.Message) -> None:
         options = await db.get_guild_settings(guild_id)
         author = message.author
@@ -186,12 +202,17 @@ def setup(ctx: PluginContext) -> None:
             return
         if options.skip_prefixes and message.content.startswith(options.skip_prefixes):
             return
-        with_name = options.read_names and last_speaker.get(guild_id) != author.id
+        if not may_be_read(options, guild_id, author):  # type: ignore[arg-type]  # a Member here
+            return
+        now = time.monotonic()
+        quiet = now - last_read_at.get(guild_id, -math.inf)
+        repeat = options.name_repeat_seconds and quiet >= options.name_repeat_seconds
+        with_name = options.read_names and (last_speaker.get(guild_id) != author.id or bool(repeat))
         try:
             await services.speak(
                 author,  # type: ignore[arg-type]  # a Member in a guild channel
                 message_text(message, settings),
-                name=author.display_name if with_name else None,
+                name=f"{author.display_name}{options.name_suffix}" if with_name else None,
                 announce=message.channel,
                 strict_length=False,
             )
@@ -200,6 +221,7 @@ def setup(ctx: PluginContext) -> None:
             await note_refusal(guild_id, message, refusal.key)
             return
         last_speaker[guild_id] = author.id
+        last_read_at[guild_id] = now
 
     async def note_refusal(guild_id: int, message: discord.Message, key: str) -> None:
         """React to ``message`` with why it was not read, unless this member had that reaction

@@ -34,6 +34,7 @@ _ids = itertools.count(1000)
 @dataclass
 class FakeRole:
     name: str
+    id: int = field(default_factory=lambda: next(_ids))
 
 
 @dataclass
@@ -46,13 +47,18 @@ class FakeGuild:
         self.id = next(_ids)
         self.preferred_locale = preferred_locale
         self.members: dict[int, FakeMember] = {}
+        self.roles: dict[str, FakeRole] = {}
         self.me = FakeMember(self, "voicebot", bot=True)
+
+    def role(self, name: str) -> FakeRole:
+        """The guild's role ``name``, created on first use."""
+        return self.roles.setdefault(name, FakeRole(name))
 
     def get_member(self, ident: int) -> FakeMember | None:
         return self.members.get(ident)
 
-    def get_role(self, ident: int) -> None:
-        return None
+    def get_role(self, ident: int) -> FakeRole | None:
+        return next((role for role in self.roles.values() if role.id == ident), None)
 
     def get_channel(self, ident: int) -> None:
         return None
@@ -78,7 +84,7 @@ class FakeMember:
         self.display_name = name
         self.bot = bot
         self.guild_permissions = discord.Permissions(manage_guild=manage_guild)
-        self.roles = [FakeRole(r) for r in roles]
+        self.roles = [guild.role(r) for r in roles]
         self.voice: FakeVoiceState | None = None
         guild.members[self.id] = self
 

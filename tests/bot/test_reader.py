@@ -162,3 +162,66 @@ async def test_a_refused_message_gets_a_reaction_saying_why_once_per_burst(chann
     limited = [await post(text) for text in ("三つめ", "四つめ")]  # 5 a minute: over the limit
     assert [m.reactions for m in limited] == [["⏳"], []]
     assert (await post("")).reactions == []  # nothing in it at all: nothing to explain
+
+
+async def test_settings_show_and_change_what_is_read(channel: Channel, services: BotServices) -> None:
+    guild = channel.admin.guild
+    show = FakeInteraction(channel.admin, locale=ENGLISH)
+    await invoke(channel.registry, "settings show", show)
+    view = show.replies[-1].content
+    assert "Skip prefixes: `;`" in view and "Read bots: off" in view and "Required role: none" in view
+
+    refused = FakeInteraction(channel.member("はなこ"))
+    await invoke(channel.registry, "settings name_suffix", refused, suffix="さん")
+    assert "サーバー管理" in refused.replies[-1].content
+    for command, options in (
+        ("settings name_suffix", {"suffix": "さん"}),
+        ("settings skip_prefix", {"prefixes": "! ;"}),
+    ):
+        done = FakeInteraction(channel.admin, locale=ENGLISH)
+        await invoke(channel.registry, command, done, **options)
+        assert done.replies[-1].content.startswith("Setting changed:")
+    other = channel.member("じろう")
+    await channel.post((other, "!コマンド"), (other, ";内緒"), (other, "こんにちは"))
+    assert channel.said == ["じろうさん、こんにちは"]
+
+    too_long = FakeInteraction(channel.admin, locale=ENGLISH)
+    await invoke(channel.registry, "settings name_suffix", too_long, suffix="さん" * 10)
+    assert "cannot be used: the name suffix must be at most 10 characters" in too_long.replies[-1].content
+    assert (await services.db.get_guild_settings(guild.id)).name_suffix == "さん"  # unchanged
+
+    # Kept in the database: what a restarted bot reads.
+    stored = await services.db.get_guild_settings(guild.id)
+    assert stored.skip_prefixes == ("!", ";") and stored.name_suffix == "さん"
+
+
+async def test_name_is_said_again_after_a_quiet_while(channel: Channel, services: BotServices) -> None:
+    await services.db.update_guild_settings(channel.admin.guild.id, name_repeat_seconds=1)
+    await channel.post((channel.admin, "一つめ"))
+    await channel.post((channel.admin, "二つめ"))
+    await asyncio.sleep(1.1)
+    await channel.post((channel.admin, "三つめ"))
+    assert channel.said == ["たろう、一つめ", "二つめ", "たろう、三つめ"]
+
+
+async def test_required_role_and_voice_members_only(channel: Channel, services: BotServices) -> None:
+    guild = channel.admin.guild
+    listener = channel.member("聞き専", roles=("読み上げ対象",))
+    listener.join(channel.admin.voice.channel)  # type: ignore[union-attr]
+    outsider = channel.member("外の人", roles=("読み上げ対象",))  # not in the voice channel
+    plain = channel.member("ロールなし")
+    plain.join(channel.admin.voice.channel)  # type: ignore[union-attr]
+    role = guild.role("読み上げ対象")
+    await invoke(channel.registry, "settings required_role", FakeInteraction(channel.admin), role=role)
+    await channel.post((plain, "ロールがない"), (listener, "ロールがある"))
+    assert channel.said == ["聞き専、ロールがある"]
+    await invoke(channel.registry, "settings voice_members_only", FakeInteraction(channel.admin), state="on")
+    await channel.post((outsider, "VCの外から"), (listener, "VCの中から"))
+    assert channel.said[-1] == "VCの中から" and "外の人、VCの外から" not in channel.said
+
+    del guild.roles["読み上げ対象"]  # the role was deleted: everyone in the channel is read again
+    await channel.post((plain, "ロールが消えた"))
+    assert channel.said[-1] == "ロールなし、ロールが消えた"
+    show = FakeInteraction(channel.admin, locale=ENGLISH)
+    await invoke(channel.registry, "settings show", show)
+    assert "Required role: (deleted: everyone is read)" in show.replies[-1].content

@@ -122,6 +122,24 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "ja": "データを削除しましたが、次のプラグインで失敗しました: {plugins}。管理者に連絡してください。",
         "en": "Deleted your data, but these plugins failed: {plugins}. Tell an admin.",
     },
+    # --- settings ---------------------------------------------------------------------
+    "settings_view": {
+        "ja": "**このサーバーの読み上げ設定**\n"
+        "スキップする接頭辞: {prefixes}\nボットの発言を読む: {read_bots}\n最大文字数: {max_chars}\n"
+        "名前を読む: {read_names}(敬称「{suffix}」、{repeat})\n"
+        "ボイスチャンネルにいる人だけ読む: {members_only}\n"
+        "必要なロール: {role}\n既定の声: {voice}\n読まない人: {ignored}人\n変更は管理者が /settings で。",
+        "en": "**This server's reading settings**\n"
+        "Skip prefixes: {prefixes}\nRead bots: {read_bots}\nMaximum characters: {max_chars}\n"
+        'Read names: {read_names} (suffix "{suffix}", {repeat})\nOnly members in the voice channel: '
+        "{members_only}\nRequired role: {role}\nDefault voice: {voice}\nMembers not read: {ignored}\n"
+        "Admins change them with /settings.",
+    },
+    "settings_changed": {"ja": "設定を変更しました: {what}", "en": "Setting changed: {what}"},
+    "settings_bad_value": {
+        "ja": "その値は使えません: {reason}",
+        "en": "That value cannot be used: {reason}",
+    },
     # --- help and stats ---------------------------------------------------------------
     "help": {
         "ja": "**コマンド一覧**\n{commands}\n断られたメッセージには理由のリアクションが付きます"

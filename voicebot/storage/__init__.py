@@ -11,6 +11,8 @@ from voicebot.storage.database import DATABASE_FILE, MAX_PLUGIN_VALUE_BYTES, Dat
 from voicebot.storage.errors import StorageError, StorageLimitError
 from voicebot.storage.records import (
     MAX_IGNORED_USERS,
+    MAX_NAME_REPEAT_SECONDS,
+    MAX_NAME_SUFFIX_CHARS,
     MAX_PATTERN_CHARS,
     MAX_READING_CHARS,
     MAX_SPEED,
@@ -24,6 +26,8 @@ from voicebot.storage.schema import SCHEMA_VERSION
 __all__ = [
     "DATABASE_FILE",
     "MAX_IGNORED_USERS",
+    "MAX_NAME_REPEAT_SECONDS",
+    "MAX_NAME_SUFFIX_CHARS",
     "MAX_PATTERN_CHARS",
     "MAX_PLUGIN_VALUE_BYTES",
     "MAX_READING_CHARS",

@@ -53,6 +53,10 @@ _GUILD_COLUMNS = (
     "read_joins",
     "auto_join",
     "skip_prefixes",
+    "name_suffix",
+    "name_repeat_seconds",
+    "voice_members_only",
+    "required_role",
 )
 
 
@@ -70,7 +74,7 @@ async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSetting
         ignored_users = frozenset(user_id for (user_id,) in await cursor.fetchall())
     if row is None:
         return GuildSettings(ignored_users=ignored_users)
-    voice, language, max_chars, names, bots, joins, auto_join, prefixes = row
+    voice, language, max_chars, names, bots, joins, auto_join, prefixes, suffix, repeat, members, role = row
     return GuildSettings(
         default_voice=voice,
         language=language,
@@ -81,6 +85,10 @@ async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSetting
         auto_join=bool(auto_join),
         skip_prefixes=tuple(json.loads(prefixes)),
         ignored_users=ignored_users,
+        name_suffix=suffix,
+        name_repeat_seconds=repeat,
+        voice_members_only=bool(members),
+        required_role=role,
     )
 
 
@@ -94,6 +102,10 @@ async def _store_guild(conn: aiosqlite.Connection, guild_id: int, settings: Guil
         int(settings.read_joins),
         int(settings.auto_join),
         json.dumps(list(settings.skip_prefixes), ensure_ascii=False),
+        settings.name_suffix,
+        settings.name_repeat_seconds,
+        int(settings.voice_members_only),
+        settings.required_role,
     )
     await conn.execute(
         f"INSERT OR REPLACE INTO guild_settings (guild_id, {', '.join(_GUILD_COLUMNS)}) "

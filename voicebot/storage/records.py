@@ -10,6 +10,8 @@ from voicebot.storage.errors import StorageLimitError
 __all__ = [
     "MAX_IGNORED_USERS",
     "MAX_NAME_CHARS",
+    "MAX_NAME_REPEAT_SECONDS",
+    "MAX_NAME_SUFFIX_CHARS",
     "MAX_PATTERN_CHARS",
     "MAX_READING_CHARS",
     "MAX_SKIP_PREFIXES",
@@ -27,6 +29,8 @@ MAX_NAME_CHARS = 100  # voice and speaker names
 MAX_SKIP_PREFIXES = 20
 MAX_SKIP_PREFIX_CHARS = 16
 MAX_IGNORED_USERS = 1000
+MAX_NAME_SUFFIX_CHARS = 10
+MAX_NAME_REPEAT_SECONDS = 3600
 MIN_SPEED = 0.5
 MAX_SPEED = 2.0
 # The voices' bounds (voicebot.model.pitch), repeated so that storage does not import torch.
@@ -51,8 +55,14 @@ class GuildSettings:
         read_bots: read messages written by bots too.
         read_joins: announce members joining and leaving the voice channel.
         auto_join: join the voice channel by itself when reading starts.
-        skip_prefixes: messages starting with one of these are not read (bot commands).
+        skip_prefixes: messages starting with one of these are not read (bot commands; ``;``
+            by default, as readers of other bots expect).
         ignored_users: members whose messages are never read.
+        name_suffix: said after the author's name (「さん」).
+        name_repeat_seconds: also say the name again after this many seconds without a message
+            read (0: only when the speaker changes).
+        voice_members_only: read only members who are in the bot's voice channel.
+        required_role: read only members with this role (its id; None: everyone).
     """
 
     default_voice: str | None = None
@@ -62,8 +72,12 @@ class GuildSettings:
     read_bots: bool = False
     read_joins: bool = False
     auto_join: bool = False
-    skip_prefixes: tuple[str, ...] = ()
+    skip_prefixes: tuple[str, ...] = (";",)
     ignored_users: frozenset[int] = field(default_factory=frozenset)
+    name_suffix: str = ""
+    name_repeat_seconds: int = 0
+    voice_members_only: bool = False
+    required_role: int | None = None
 
     def __post_init__(self) -> None:
         _check_name("the default voice", self.default_voice)
@@ -77,6 +91,10 @@ class GuildSettings:
             raise StorageLimitError(f"a skip prefix must be 1 to {MAX_SKIP_PREFIX_CHARS} characters")
         if len(self.ignored_users) > MAX_IGNORED_USERS:
             raise StorageLimitError(f"at most {MAX_IGNORED_USERS} ignored members: remove some first")
+        if len(self.name_suffix) > MAX_NAME_SUFFIX_CHARS:
+            raise StorageLimitError(f"the name suffix must be at most {MAX_NAME_SUFFIX_CHARS} characters")
+        if not 0 <= self.name_repeat_seconds <= MAX_NAME_REPEAT_SECONDS:
+            raise StorageLimitError(f"the name repeat must be 0 to {MAX_NAME_REPEAT_SECONDS} seconds")
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE user_voices ADD COLUMN pitch REAL NOT NULL DEFAULT 0.0",
         "ALTER TABLE user_voices ADD COLUMN intonation REAL NOT NULL DEFAULT 1.0",
     ),
+    (
+        "ALTER TABLE guild_settings ADD COLUMN name_suffix TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE guild_settings ADD COLUMN name_repeat_seconds INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE guild_settings ADD COLUMN voice_members_only INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE guild_settings ADD COLUMN required_role INTEGER",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
