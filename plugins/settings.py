@@ -49,6 +49,7 @@ def describe(
         "suffix": settings.name_suffix,
         "repeat": repeat_text,
         "members_only": _on_off(settings.voice_members_only, lang),
+        "joins": _on_off(settings.read_joins, lang),
         "role": role_text,
         "voice": settings.default_voice or none,
         "ignored": len(settings.ignored_users),
@@ -107,6 +108,10 @@ def setup(ctx: PluginContext) -> None:
         interaction: discord.Interaction[Any], seconds: app_commands.Range[int, 0, MAX_NAME_REPEAT_SECONDS]
     ) -> None:
         await change(interaction, f"name repeat {seconds} s", name_repeat_seconds=seconds)
+
+    @group.command(name="announce_joins", description="入退室を読み上げる(管理者) / Announce joins (admins)")
+    async def announce_joins(interaction: discord.Interaction[Any], state: Literal["on", "off"]) -> None:
+        await change(interaction, f"announce joins {state}", read_joins=state == "on")
 
     @group.command(
         name="voice_members_only", description="VCにいる人だけ読む(管理者) / Only members in voice (admins)"

@@ -225,3 +225,44 @@ async def test_required_role_and_voice_members_only(channel: Channel, services: 
     show = FakeInteraction(channel.admin, locale=ENGLISH)
     await invoke(channel.registry, "settings show", show)
     assert "Required role: (deleted: everyone is read)" in show.replies[-1].content
+
+
+async def test_joins_and_leaves_are_announced_and_bursts_counted(
+    channel: Channel, services: BotServices
+) -> None:
+    guild = channel.admin.guild
+    session = services.sessions.get(guild.id)
+    assert session is not None
+    heard: list[str] = []
+    enqueue = session.enqueue
+    session.enqueue = lambda utterance: (heard.append(utterance.text), enqueue(utterance))[1]  # type: ignore[method-assign]
+    voice_channel = channel.admin.voice.channel  # type: ignore[union-attr]
+
+    async def move(member: FakeMember, to: object) -> None:
+        before = SimpleNamespace(channel=member.voice.channel if member.voice else None)
+        member.join(to)  # type: ignore[arg-type]
+        after = SimpleNamespace(channel=to)
+        await channel.registry.dispatch("voice_state_update", member, before, after)
+
+    quiet = channel.member("しずか")
+    await move(quiet, voice_channel)
+    await asyncio.sleep(1.2)
+    assert heard == []  # off by default
+
+    await invoke(channel.registry, "settings announce_joins", FakeInteraction(channel.admin), state="on")
+    await move(quiet, None)
+    await asyncio.sleep(1.2)
+    crowd = [channel.member(f"人{i}") for i in range(6)]
+    for member in crowd[:2]:
+        await move(member, voice_channel)
+    await asyncio.sleep(1.2)
+    for member in crowd[2:]:
+        await move(member, voice_channel)
+    await move(channel.member("ボット", bot=True), voice_channel)  # bots are never announced
+    await move(channel.member("よその人"), FakeVoiceChannel(guild))  # another channel: not ours
+    await asyncio.sleep(1.2)
+    emoji_name = channel.member("🎉" * 500)
+    await move(emoji_name, voice_channel)
+    await asyncio.sleep(1.2)
+    assert heard[:3] == ["しずかさんが退出しました", "人0さん、人1さんが参加しました", "4人が参加しました"]
+    assert len(heard) == 4 and len(heard[3]) < 200  # a 500-emoji nickname is cut, not read out whole
