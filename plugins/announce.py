@@ -23,7 +23,6 @@ _log = logging.getLogger(__name__)
 
 Kind = Literal["join", "leave"]
 _NAMED = 3  # a burst larger than this is counted, not named
-_NAME_CHARS = 16  # a 500-emoji nickname is not read out whole
 
 
 class AnnounceSettings(PluginSettings):
@@ -36,12 +35,6 @@ class AnnounceSettings(PluginSettings):
 class _Burst:
     joined: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
-
-
-def _short(name: str) -> str:
-    """A nickname cut to what is worth hearing (the reader normalizes the rest: emoji by name)."""
-    name = " ".join(name.split())
-    return name if len(name) <= _NAME_CHARS else name[:_NAME_CHARS]
 
 
 def announcement(names: list[str], kind: Kind, suffix: str) -> str:
@@ -97,6 +90,6 @@ def setup(ctx: PluginContext) -> None:
             task = asyncio.get_running_loop().create_task(flush(member.guild))
             flushing.add(task)
             task.add_done_callback(flushing.discard)
-        (burst.joined if entered else burst.left).append(_short(member.display_name))
+        (burst.joined if entered else burst.left).append(await services.spoken_name(member))
 
     ctx.add_listener("voice_state_update", on_voice_state_update)

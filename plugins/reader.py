@@ -212,7 +212,7 @@ def setup(ctx: PluginContext) -> None:
             await services.speak(
                 author,  # type: ignore[arg-type]  # a Member in a guild channel
                 message_text(message, settings),
-                name=f"{author.display_name}{options.name_suffix}" if with_name else None,
+                name=f"{await services.spoken_name(author)}{options.name_suffix}" if with_name else None,  # type: ignore[arg-type]
                 announce=message.channel,
                 strict_length=False,
             )

@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import discord
+import numpy as np
 import pytest
 from aiohttp import web
 
@@ -151,14 +152,14 @@ async def test_voice_choice_is_stored_and_autocompleted(
 ) -> None:
     member, _ = _member_in_voice()
     interaction = FakeInteraction(member)
-    await invoke(registry, "voice", interaction, voice="openjtalk", speaker="mei", speed=1.25)
+    await invoke(registry, "voice set", interaction, voice="openjtalk", speaker="mei", speed=1.25)
     assert "openjtalk" in interaction.replies[-1].content or "Open JTalk" in interaction.replies[-1].content
     stored = await services.db.get_user_voice(member.guild.id, member.id)
     assert stored is not None and (stored.voice, stored.speaker, stored.speed) == ("openjtalk", "mei", 1.25)
     utterance = await services.prepare(member.guild, member.id, "テスト")  # type: ignore[arg-type]
     assert (utterance.voice, utterance.speed) == ("openjtalk", 1.25)
     bad = FakeInteraction(member)
-    await invoke(registry, "voice", bad, voice="openjtalk", speaker="nobody")
+    await invoke(registry, "voice set", bad, voice="openjtalk", speaker="nobody")
     assert "話者「nobody」はありません" in bad.replies[-1].content
 
 
@@ -167,7 +168,7 @@ async def test_voice_pitch_is_stored_bounded_and_offered_only_where_the_voice_ha
 ) -> None:
     member, _ = _member_in_voice()
     interaction = FakeInteraction(member)
-    await invoke(registry, "voice", interaction, voice="openjtalk", pitch=-3.0)
+    await invoke(registry, "voice set", interaction, voice="openjtalk", pitch=-3.0)
     assert "高さ -3半音" in interaction.replies[-1].content
     stored = await services.db.get_user_voice(member.guild.id, member.id)
     assert stored is not None and (stored.pitch, stored.intonation) == (-3.0, 1.0)
@@ -179,7 +180,7 @@ async def test_voice_pitch_is_stored_bounded_and_offered_only_where_the_voice_ha
         ({"intonation": 1.5}, "抑揚を変えられません"),
     ):
         refused = FakeInteraction(member)
-        await invoke(registry, "voice", refused, voice="openjtalk", **kwargs)
+        await invoke(registry, "voice set", refused, voice="openjtalk", **kwargs)
         assert message in refused.replies[-1].content, kwargs
     stored = await services.db.get_user_voice(member.guild.id, member.id)
     assert stored is not None and stored.pitch == -3.0  # nothing stored half-way
@@ -211,7 +212,7 @@ async def test_settings_and_dictionary_survive_a_restart(
 ) -> None:
     member, _ = _member_in_voice()
     await invoke(registry, "dict add", FakeInteraction(member), word="鯖", reading="さば")
-    await invoke(registry, "voice", FakeInteraction(member), voice="openjtalk", speed=0.75)
+    await invoke(registry, "voice set", FakeInteraction(member), voice="openjtalk", speed=0.75)
     await services.db.close()
     async with Database.from_settings(settings) as reopened:
         restarted = BotServices(
@@ -277,7 +278,7 @@ async def test_model_upload_installs_a_voice_file(
         await invoke(registry, "model upload", good, file=file, name="tiny")
         assert "声「tiny」をインストールしました" in good.replies[-1].content
         assert "tiny" in [v.name for v in services.engine.voices()]
-        await invoke(registry, "voice", FakeInteraction(member), voice="tiny", speaker="kumo", speed=1.5)
+        await invoke(registry, "voice set", FakeInteraction(member), voice="tiny", speaker="kumo", speed=1.5)
         chosen = await services.prepare(member.guild, member.id, "テスト")  # type: ignore[arg-type]
         assert (chosen.voice, chosen.speaker) == ("tiny", "kumo")
 
@@ -388,7 +389,7 @@ async def test_reader_says_what_a_message_holds_by_kind(registry: PluginRegistry
 
 async def test_forget_me_deletes_the_users_data(registry: PluginRegistry, services: BotServices) -> None:
     member, _ = _member_in_voice()
-    await invoke(registry, "voice", FakeInteraction(member), voice="openjtalk", speed=1.5)
+    await invoke(registry, "voice set", FakeInteraction(member), voice="openjtalk", speed=1.5)
     command = forget_me_command(services, registry)
     interaction = FakeInteraction(member)
     await command.callback(interaction)  # type: ignore[arg-type]
@@ -406,3 +407,44 @@ async def test_voice_and_speaker_autocomplete_from_installed_voices(
     interaction.namespace.voice = "openjtalk"
     speakers = await speaker_autocomplete(engine)(interaction, "")  # type: ignore[arg-type]
     assert [c.value for c in speakers] == ["mei"]
+
+
+async def test_volume_per_user_makes_their_speech_louder_or_quieter(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    from tests.audio.helpers import decode
+
+    member, _ = _member_in_voice()
+    loudness = []
+    for played, volume in enumerate((50, 200), start=1):
+        await invoke(registry, "voice set", FakeInteraction(member), voice="openjtalk", volume=volume)
+        await invoke(registry, "say", FakeInteraction(member), text="音量のテストです")
+        pcm = decode((await _played(services, member.guild, played))[-1])
+        loudness.append(float(np.sqrt(np.mean(pcm**2))))
+    assert loudness[1] > 2.5 * loudness[0]  # 12 dB apart, less what the peak limiter takes
+    stored = await services.db.get_user_voice(member.guild.id, member.id)
+    assert stored is not None and stored.volume == 2.0
+
+
+async def test_voice_name_sets_how_the_reader_says_my_name(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    member, _ = _member_in_voice()
+    interaction = FakeInteraction(member, locale=ENGLISH)
+    await invoke(registry, "voice name", interaction, reading="タロー")
+    assert interaction.replies[-1].content == 'Your name is read as "タロー" in this server.'
+    assert await services.spoken_name(member) == "タロー"  # type: ignore[arg-type]
+    for bad, expected in (("안녕", "Nothing here can be read aloud"), ("あ" * 21, "within 20 characters")):
+        refused = FakeInteraction(member, locale=ENGLISH)
+        await invoke(registry, "voice name", refused, reading=bad)
+        assert expected in refused.replies[-1].content
+    assert await services.spoken_name(member) == "タロー"  # type: ignore[arg-type]  # nothing half-stored
+    await invoke(registry, "voice name", FakeInteraction(member), reading="なし")
+    assert await services.spoken_name(member) == "たろう"  # type: ignore[arg-type]
+    member.display_name = "🎉" * 500
+    assert await services.spoken_name(member) == "🎉" * 16  # type: ignore[arg-type]
+    await invoke(registry, "voice name", FakeInteraction(member), reading="タロー")
+    await invoke(registry, "forgetme", FakeInteraction(member)) if False else await services.delete_user_data(
+        member.id
+    )
+    assert await services.db.get_name_reading(member.guild.id, member.id) is None  # /forgetme forgets it

@@ -266,3 +266,11 @@ async def test_joins_and_leaves_are_announced_and_bursts_counted(
     await asyncio.sleep(1.2)
     assert heard[:3] == ["しずかさんが退出しました", "人0さん、人1さんが参加しました", "4人が参加しました"]
     assert len(heard) == 4 and len(heard[3]) < 200  # a 500-emoji nickname is cut, not read out whole
+
+
+async def test_the_reader_and_announcements_use_the_name_reading(
+    channel: Channel, services: BotServices
+) -> None:
+    await invoke(channel.registry, "voice name", FakeInteraction(channel.admin), reading="タロー")
+    await channel.post((channel.admin, "こんにちは"))
+    assert channel.said == ["タロー、こんにちは"]

@@ -62,8 +62,8 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "Voice '{voice}' has no speaker '{speaker}'. Pick one from the suggestions.",
     },
     "voice_unavailable": {
-        "ja": "その声はいま使えません: {reason}。/voice で別の声を選んでください。",
-        "en": "That voice cannot be used right now: {reason}. Pick another one with /voice.",
+        "ja": "その声はいま使えません: {reason}。/voice set で別の声を選んでください。",
+        "en": "That voice cannot be used right now: {reason}. Pick another one with /voice set.",
     },
     "engine_busy": {
         "ja": "いま混み合っています。少し待ってからお試しください。",
@@ -192,9 +192,21 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     # --- voice preferences --------------------------------------------------------------
     "voice_set": {
         "ja": "あなたの声を {voice}(話者 {speaker}、速さ {speed}、高さ {pitch:+g}半音、"
-        "抑揚 {intonation})にしました。",
+        "抑揚 {intonation}、音量 {volume}%)にしました。",
         "en": "Your voice is now {voice} (speaker {speaker}, speed {speed}, pitch {pitch:+g} semitones, "
-        "intonation {intonation}).",
+        "intonation {intonation}, volume {volume}%).",
+    },
+    "name_set": {
+        "ja": "このサーバーでは名前を「{reading}」と読みます。",
+        "en": 'Your name is read as "{reading}" in this server.',
+    },
+    "name_cleared": {
+        "ja": "名前は表示名のとおりに読みます。",
+        "en": "Your name is read as your display name again.",
+    },
+    "name_too_long": {
+        "ja": "名前の読み方は{limit}文字までにしてください。",
+        "en": "Keep the reading of your name within {limit} characters.",
     },
     "bad_pitch": {
         "ja": "声の高さは -12〜+12 半音、抑揚は 0(平坦)〜2 で指定してください(1 が標準)。",

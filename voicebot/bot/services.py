@@ -28,6 +28,8 @@ __all__ = ["BotServices", "is_admin"]
 
 _log = logging.getLogger(__name__)
 
+_NAME_CHARS = 16
+
 
 def is_admin(member: discord.Member | discord.User, settings: Settings) -> bool:
     """Whether ``member`` may manage voices: Manage Server permission or the configured admin role."""
@@ -112,8 +114,19 @@ class BotServices:
             speed=speed or (stored.speed if stored else 1.0),
             pitch=choice.pitch if own and choice else 0.0,
             intonation=choice.intonation if own and choice else 1.0,
+            volume=stored.volume if stored else 1.0,
             user_id=user_id,
         )
+
+    async def spoken_name(self, member: discord.Member) -> str:
+        """How ``member``'s name is read in their guild: the reading they set with ``/voice name``,
+        else their display name cut to what is worth hearing (a 500-emoji nickname is not read
+        out whole; the normalizer reads emoji by name)."""
+        reading = await self.db.get_name_reading(member.guild.id, member.id)
+        if reading is not None:
+            return reading
+        name = " ".join(member.display_name.split())
+        return name[:_NAME_CHARS]
 
     async def speak(
         self,

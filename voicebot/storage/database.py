@@ -24,6 +24,7 @@ import aiosqlite
 from voicebot.storage.connection import describe_error, open_connection
 from voicebot.storage.errors import StorageError, StorageLimitError
 from voicebot.storage.records import (
+    MAX_NAME_READING_CHARS,
     MAX_PATTERN_CHARS,
     MAX_READING_CHARS,
     GuildSettings,
@@ -230,19 +231,28 @@ class Database:
     async def get_user_voice(self, guild_id: int, user_id: int) -> UserVoice | None:
         """The voice the member picked in this guild, or None if they never picked one."""
         rows = await self._fetchall(
-            "SELECT voice, speaker, speed, pitch, intonation FROM user_voices "
+            "SELECT voice, speaker, speed, pitch, intonation, volume FROM user_voices "
             "WHERE guild_id = ? AND user_id = ?",
             (guild_id, user_id),
         )
         return UserVoice(*rows[0]) if rows else None
 
     async def set_user_voice(self, guild_id: int, user_id: int, voice: UserVoice) -> None:
-        """Store the member's voice, speaker, speed, pitch and intonation for this guild."""
+        """Store the member's voice, speaker, speed, pitch, intonation and volume for this guild."""
         async with self._write() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO user_voices "
-                "(guild_id, user_id, voice, speaker, speed, pitch, intonation) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, user_id, voice.voice, voice.speaker, voice.speed, voice.pitch, voice.intonation),
+                "INSERT OR REPLACE INTO user_voices (guild_id, user_id, voice, speaker, speed, pitch, "
+                "intonation, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    user_id,
+                    voice.voice,
+                    voice.speaker,
+                    voice.speed,
+                    voice.pitch,
+                    voice.intonation,
+                    voice.volume,
+                ),
             )
 
     async def clear_user_voice(self, guild_id: int, user_id: int) -> bool:
@@ -252,6 +262,34 @@ class Database:
                 "DELETE FROM user_voices WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
             )
             return cursor.rowcount > 0
+
+    # --- how members' names are read ---------------------------------------------------------
+
+    async def get_name_reading(self, guild_id: int, user_id: int) -> str | None:
+        """How the member asked their name to be read in this guild (None: their display name)."""
+        rows = await self._fetchall(
+            "SELECT reading FROM member_names WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def set_name_reading(self, guild_id: int, user_id: int, reading: str | None) -> None:
+        """Store how the member's name is read in this guild; None forgets it.
+
+        Raises:
+            StorageLimitError: empty or longer than ``MAX_NAME_READING_CHARS``.
+        """
+        if reading is not None and not 0 < len(reading) <= MAX_NAME_READING_CHARS:
+            raise StorageLimitError(f"a name reading must be 1 to {MAX_NAME_READING_CHARS} characters")
+        async with self._write() as conn:
+            if reading is None:
+                await conn.execute(
+                    "DELETE FROM member_names WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+                )
+            else:
+                await conn.execute(
+                    "INSERT OR REPLACE INTO member_names (guild_id, user_id, reading) VALUES (?, ?, ?)",
+                    (guild_id, user_id, reading),
+                )
 
     # --- dictionary --------------------------------------------------------------------------
 
@@ -353,7 +391,7 @@ class Database:
         """
         async with self._write() as conn:
             deleted = 0
-            for table in ("user_voices", "plugin_data"):
+            for table in ("user_voices", "member_names", "plugin_data"):
                 cursor = await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
                 deleted += cursor.rowcount
         _log.info("deleted %d stored records about a user on request", deleted)

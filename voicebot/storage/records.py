@@ -10,6 +10,7 @@ from voicebot.storage.errors import StorageLimitError
 __all__ = [
     "MAX_IGNORED_USERS",
     "MAX_NAME_CHARS",
+    "MAX_NAME_READING_CHARS",
     "MAX_NAME_REPEAT_SECONDS",
     "MAX_NAME_SUFFIX_CHARS",
     "MAX_PATTERN_CHARS",
@@ -17,7 +18,9 @@ __all__ = [
     "MAX_SKIP_PREFIXES",
     "MAX_SKIP_PREFIX_CHARS",
     "MAX_SPEED",
+    "MAX_VOLUME",
     "MIN_SPEED",
+    "MIN_VOLUME",
     "GuildSettings",
     "ReaderChannels",
     "UserVoice",
@@ -36,6 +39,8 @@ MAX_SPEED = 2.0
 # The voices' bounds (voicebot.model.pitch), repeated so that storage does not import torch.
 MAX_PITCH_SEMITONES = 12.0
 MIN_INTONATION, MAX_INTONATION = 0.0, 2.0
+MIN_VOLUME, MAX_VOLUME = 0.25, 2.0
+MAX_NAME_READING_CHARS = 20  # how a member's name is read (/voice name)
 
 
 def _check_name(what: str, value: str | None) -> None:
@@ -107,6 +112,7 @@ class UserVoice:
         speed: speaking rate, 0.5 to 2.0.
         pitch: semitones, -12 to 12.
         intonation: liveliness of the pitch contour, 0 (flat) to 2; 1 as trained.
+        volume: loudness against the others, 0.25 to 2.0 (1: the same as everyone).
     """
 
     voice: str
@@ -114,6 +120,7 @@ class UserVoice:
     speed: float = 1.0
     pitch: float = 0.0
     intonation: float = 1.0
+    volume: float = 1.0
 
     def __post_init__(self) -> None:
         _check_name("the voice name", self.voice)
@@ -124,6 +131,8 @@ class UserVoice:
             raise StorageLimitError(f"pitch must be -{MAX_PITCH_SEMITONES:g} to {MAX_PITCH_SEMITONES:g}")
         if not MIN_INTONATION <= self.intonation <= MAX_INTONATION:
             raise StorageLimitError(f"intonation must be {MIN_INTONATION:g} to {MAX_INTONATION:g}")
+        if not MIN_VOLUME <= self.volume <= MAX_VOLUME:
+            raise StorageLimitError(f"volume must be {MIN_VOLUME:g} to {MAX_VOLUME:g} (got {self.volume:g})")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ __all__ = ["Utterance", "VoicePlayer", "VoiceSession"]
 _log = logging.getLogger(__name__)
 
 
+_TARGET_LUFS = -20.0  # every voice and user alike, then each user's volume on top
+
+
 @dataclass(frozen=True)
 class Utterance:
     """One thing to say: text already normalized and with the guild dictionary applied.
@@ -40,6 +44,7 @@ class Utterance:
     speed: float = 1.0
     pitch: float = 0.0
     intonation: float = 1.0
+    volume: float = 1.0
     user_id: int | None = None
     on_error: Callable[[VoicebotError], Awaitable[None]] | None = None
 
@@ -237,7 +242,7 @@ class VoiceSession:
 
         source = OpusPacketSource()
         encoder = OpusStreamEncoder()
-        loudness = LoudnessNormalizer()
+        loudness = LoudnessNormalizer(_TARGET_LUFS + 20 * math.log10(utterance.volume))
         playing = False
         try:
             stream = self._engine.synthesize(
