@@ -1,7 +1,9 @@
-"""``/dict add|remove|list``: this server's reading dictionary, applied before the text is read."""
+"""``/dict add|remove|list|export|import``: this server's reading dictionary, applied before
+the text is read (then the bot-wide dictionary its owner keeps with ``voicebot dict``)."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import discord
@@ -11,10 +13,53 @@ from voicebot.bot import PluginContext, Refusal
 from voicebot.bot.interactions import member_of, reply, respond
 from voicebot.bot.messages import text
 from voicebot.storage import MAX_PATTERN_CHARS, MAX_READING_CHARS, StorageLimitError
+from voicebot.text import DictEntry
+from voicebot.text.dictionary_file import (
+    MAX_FILE_BYTES,
+    DictionaryFileError,
+    dump_dictionary,
+    parse_dictionary,
+)
 
 __all__ = ["setup"]
 
-LIST_LIMIT = 1900  # characters of one Discord message (2000) minus room for the heading
+LIST_LIMIT = 1800  # characters of one Discord message (2000) minus room for the heading
+_SKIPPED_SHOWN = 10
+
+
+def pages(entries: list[DictEntry]) -> list[str]:
+    """The entries as ``word → reading`` lines, in pages that each fit one message."""
+    result, body = [], ""
+    for entry in entries:
+        line = f"{entry.pattern} → {entry.reading}\n"
+        if body and len(body) + len(line) > LIST_LIMIT:
+            result.append(body)
+            body = ""
+        body += line
+    return [*result, body] if body else result
+
+
+class _Pages(discord.ui.View):
+    """◀ ▶ buttons that page through a long dictionary listing."""
+
+    def __init__(self, bodies: list[str], heading: Any) -> None:
+        super().__init__(timeout=300)
+        self.bodies, self.heading, self.page = bodies, heading, 0
+
+    def content(self) -> str:
+        return f"{self.heading(self.page + 1, len(self.bodies))}\n{self.bodies[self.page]}"
+
+    async def _turn(self, interaction: discord.Interaction[Any], step: int) -> None:
+        self.page = (self.page + step) % len(self.bodies)
+        await interaction.response.edit_message(content=self.content(), view=self)
+
+    @discord.ui.button(label="◀")
+    async def previous(self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(label="▶")
+    async def next(self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]) -> None:
+        await self._turn(interaction, 1)
 
 
 def setup(ctx: PluginContext) -> None:
@@ -50,13 +95,45 @@ def setup(ctx: PluginContext) -> None:
         if not entries:
             await respond(interaction, "dict_empty")
             return
-        lines = [f"{e.pattern} → {e.reading}" for e in entries]
-        body = ""
-        for line in lines:
-            if len(body) + len(line) + 1 > LIST_LIMIT:
-                body += "…"
-                break
-            body += line + "\n"
-        await reply(interaction, f"{text('dict_heading', interaction.locale, count=len(entries))}\n{body}")
+
+        def heading(page: int, count: int) -> str:
+            return text("dict_heading", interaction.locale, count=len(entries), page=page, pages=count)
+
+        view = _Pages(pages(entries), heading)
+        extra = {"view": view} if len(view.bodies) > 1 else {}
+        await reply(interaction, view.content(), **extra)
+
+    @group.command(name="export", description="辞書をファイルに書き出す / Export the dictionary")
+    async def export(interaction: discord.Interaction[Any]) -> None:
+        member = member_of(interaction)
+        entries = await db.list_dictionary(member.guild.id)
+        if not entries:
+            await respond(interaction, "dict_empty")
+            return
+        file = discord.File(io.BytesIO(dump_dictionary(entries)), filename="dictionary.json")
+        await reply(interaction, text("dict_exported", interaction.locale, count=len(entries)), file=file)
+
+    @group.command(name="import", description="ファイルから読み込む(管理者) / Import a file (admins)")
+    @app_commands.describe(file="JSON (/dict export の形式) か CSV (単語,読み)")
+    async def import_(interaction: discord.Interaction[Any], file: discord.Attachment) -> None:
+        member = member_of(interaction)
+        ctx.services.require_admin(member)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            if file.size > MAX_FILE_BYTES:
+                raise DictionaryFileError(f"the file is over {MAX_FILE_BYTES // 1024} KB")
+            parsed = parse_dictionary(
+                await file.read(), file.filename, (MAX_PATTERN_CHARS, MAX_READING_CHARS)
+            )
+            added, replaced = await db.import_dictionary(member.guild.id, parsed.entries)
+        except (DictionaryFileError, StorageLimitError) as exc:
+            raise Refusal("dict_import_refused", reason=str(exc)) from None
+        skipped = ""
+        if parsed.skipped:
+            shown = "\n".join(parsed.skipped[:_SKIPPED_SHOWN]) + (
+                "\n…" if len(parsed.skipped) > _SKIPPED_SHOWN else ""
+            )
+            skipped = text("dict_import_skipped", interaction.locale, count=len(parsed.skipped), lines=shown)
+        await respond(interaction, "dict_imported", added=added, replaced=replaced, skipped=skipped)
 
     ctx.add_command(group)

@@ -121,6 +121,7 @@ class FakeTextChannel:
 class Reply:
     content: str
     ephemeral: bool
+    extra: dict[str, Any] = field(default_factory=dict)  # view, file
 
 
 class FakeResponse:
@@ -131,9 +132,13 @@ class FakeResponse:
     def is_done(self) -> bool:
         return self.deferred or bool(self.replies)
 
-    async def send_message(self, content: str, *, ephemeral: bool = False) -> None:
+    async def send_message(self, content: str, *, ephemeral: bool = False, **extra: Any) -> None:
         assert not self.is_done(), "an interaction can be answered only once"
-        self.replies.append(Reply(content, ephemeral))
+        self.replies.append(Reply(content, ephemeral, extra))
+
+    async def edit_message(self, *, content: str, **extra: Any) -> None:
+        """A button's answer: the message it sits on is replaced."""
+        self.replies.append(Reply(content, True, extra))
 
     async def defer(self, *, ephemeral: bool = False, thinking: bool = False) -> None:
         assert not self.is_done()
@@ -144,9 +149,9 @@ class FakeFollowup:
     def __init__(self, response: FakeResponse) -> None:
         self._response = response
 
-    async def send(self, content: str, *, ephemeral: bool = False) -> None:
+    async def send(self, content: str, *, ephemeral: bool = False, **extra: Any) -> None:
         assert self._response.is_done(), "a follow-up needs an answered or deferred interaction"
-        self._response.replies.append(Reply(content, ephemeral))
+        self._response.replies.append(Reply(content, ephemeral, extra))
 
 
 class FakeInteraction:

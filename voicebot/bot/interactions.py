@@ -27,12 +27,15 @@ __all__ = [
 MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
 
 
-async def reply(interaction: discord.Interaction[Any], message: str, *, ephemeral: bool = True) -> None:
-    """Answer an interaction, as a follow-up if it was already answered or deferred."""
+async def reply(
+    interaction: discord.Interaction[Any], message: str, *, ephemeral: bool = True, **extra: Any
+) -> None:
+    """Answer an interaction, as a follow-up if it was already answered or deferred; ``extra``
+    (``view``, ``file``) goes along to discord.py."""
     if interaction.response.is_done():
-        await interaction.followup.send(message, ephemeral=ephemeral)
+        await interaction.followup.send(message, ephemeral=ephemeral, **extra)
     else:
-        await interaction.response.send_message(message, ephemeral=ephemeral)
+        await interaction.response.send_message(message, ephemeral=ephemeral, **extra)
 
 
 async def respond(

@@ -233,7 +233,26 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "ja": "「{pattern}」は辞書にありません。/dict list で確認してください。",
         "en": "'{pattern}' is not in the dictionary. See /dict list.",
     },
-    "dict_heading": {"ja": "辞書({count}語):", "en": "Dictionary ({count} words):"},
+    "dict_heading": {
+        "ja": "辞書({count}語、{page}/{pages}ページ):",
+        "en": "Dictionary ({count} words, page {page} of {pages}):",
+    },
+    "dict_exported": {
+        "ja": "辞書({count}語)を書き出しました。/dict import で読み込めます。",
+        "en": "Exported the dictionary ({count} words); /dict import reads it back.",
+    },
+    "dict_imported": {
+        "ja": "{added}語を追加、{replaced}語を更新しました。{skipped}",
+        "en": "Added {added} words and updated {replaced}. {skipped}",
+    },
+    "dict_import_skipped": {
+        "ja": "読み込まなかった行({count}件):\n{lines}",
+        "en": "Lines not imported ({count}):\n{lines}",
+    },
+    "dict_import_refused": {
+        "ja": "読み込めません: {reason}。何も変更していません。",
+        "en": "Cannot import: {reason}. Nothing was changed.",
+    },
     "dict_empty": {
         "ja": "辞書は空です。/dict add で追加できます。",
         "en": "The dictionary is empty. Add words with /dict add.",

@@ -21,7 +21,7 @@ from voicebot.bot.voice.session import Utterance, VoiceSession
 from voicebot.config import Settings
 from voicebot.engine import Engine
 from voicebot.errors import VoicebotError
-from voicebot.storage import Database
+from voicebot.storage import BOT_DICTIONARY, Database
 from voicebot.text import NormalizeOptions, apply_dictionary, g2p, normalize
 
 __all__ = ["BotServices", "is_admin"]
@@ -29,6 +29,7 @@ __all__ = ["BotServices", "is_admin"]
 _log = logging.getLogger(__name__)
 
 _NAME_CHARS = 16
+_MAX_EXPANSION = 4  # dictionaries may make a message at most this many times its limit
 
 
 def is_admin(member: discord.Member | discord.User, settings: Settings) -> bool:
@@ -92,13 +93,21 @@ class BotServices:
         guild_settings = await self.db.get_guild_settings(guild.id)
         options = NormalizeOptions(max_chars=guild_settings.max_chars or self.settings.max_chars)
         entries = await self.db.list_dictionary(guild.id)
-        spoken = apply_dictionary(normalize(raw, options, resolve=_resolver(guild)), entries)
+        everywhere = await self.db.list_dictionary(BOT_DICTIONARY)  # after the server's own
+
+        def read(text: str) -> str:
+            # Readings may be longer than their words, never without bound: a dictionary of
+            # long readings for every kana must not turn a message into minutes of speech.
+            read_out = apply_dictionary(apply_dictionary(text, entries), everywhere)
+            return read_out[: _MAX_EXPANSION * options.max_chars]
+
+        spoken = read(normalize(raw, options, resolve=_resolver(guild)))
         if not spoken.strip():
             raise Refusal("empty_text")
         if not g2p(spoken):  # only scripts or symbols no voice reads (Korean, Arabic, ★)
             raise Refusal("unreadable_text")
         if name:
-            spoken = apply_dictionary(normalize(f"{name}、{raw}", options, resolve=_resolver(guild)), entries)
+            spoken = read(normalize(f"{name}、{raw}", options, resolve=_resolver(guild)))
         installed = {info.name for info in self.engine.voices()}
         stored = await self.db.get_user_voice(guild.id, user_id)
         choice = (

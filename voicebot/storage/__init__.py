@@ -7,7 +7,13 @@ backup written first, and a file that is damaged, locked, foreign or newer is re
 
 from __future__ import annotations
 
-from voicebot.storage.database import DATABASE_FILE, MAX_PLUGIN_VALUE_BYTES, Database, PluginData
+from voicebot.storage.database import (
+    BOT_DICTIONARY,
+    DATABASE_FILE,
+    MAX_PLUGIN_VALUE_BYTES,
+    Database,
+    PluginData,
+)
 from voicebot.storage.errors import StorageError, StorageLimitError
 from voicebot.storage.records import (
     MAX_IGNORED_USERS,
@@ -27,6 +33,7 @@ from voicebot.storage.records import (
 from voicebot.storage.schema import SCHEMA_VERSION
 
 __all__ = [
+    "BOT_DICTIONARY",
     "DATABASE_FILE",
     "MAX_IGNORED_USERS",
     "MAX_NAME_READING_CHARS",

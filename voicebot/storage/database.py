@@ -37,13 +37,16 @@ from voicebot.text import DictEntry
 if TYPE_CHECKING:
     from voicebot.config import Settings
 
-__all__ = ["DATABASE_FILE", "MAX_PLUGIN_VALUE_BYTES", "Database", "PluginData"]
+__all__ = ["BOT_DICTIONARY", "DATABASE_FILE", "MAX_PLUGIN_VALUE_BYTES", "Database", "PluginData"]
 
 _log = logging.getLogger(__name__)
 
 DATABASE_FILE = "voicebot.sqlite3"
 MAX_PLUGIN_VALUE_BYTES = 64 * 1024
 _MAX_KEY_CHARS = 200
+
+BOT_DICTIONARY = 0
+"""The guild id under which the bot-wide dictionary is stored (no guild has id 0)."""
 
 _GUILD_COLUMNS = (
     "default_voice",
@@ -326,6 +329,39 @@ class Database:
                 (guild_id, key, pattern, reading),
             )
         return bool(existing)
+
+    async def import_dictionary(self, guild_id: int, entries: list[DictEntry]) -> tuple[int, int]:
+        """Add or replace all of ``entries`` in one transaction, or none of them.
+
+        Returns: (added, replaced).
+
+        Raises:
+            StorageLimitError: an entry is out of bounds, or the dictionary would hold more than
+                ``max_dictionary_entries`` words (nothing is changed).
+        """
+        for entry in entries:
+            if not 0 < len(entry.pattern.strip()) <= MAX_PATTERN_CHARS:
+                raise StorageLimitError(f"a dictionary word must be 1 to {MAX_PATTERN_CHARS} characters")
+            if not 0 < len(entry.reading.strip()) <= MAX_READING_CHARS:
+                raise StorageLimitError(f"a reading must be 1 to {MAX_READING_CHARS} characters")
+        new = {_pattern_key(e.pattern): e for e in entries}  # the last of equal words wins
+        async with self._write() as conn:
+            async with conn.execute(
+                "SELECT pattern_key FROM dictionary WHERE guild_id = ?", (guild_id,)
+            ) as cursor:
+                present = {key for (key,) in await cursor.fetchall()}
+            added = len(new.keys() - present)
+            if len(present) + added > self.max_dictionary_entries:
+                raise StorageLimitError(
+                    f"importing would make {len(present) + added} words, over the "
+                    f"{self.max_dictionary_entries} a dictionary may hold: nothing was imported"
+                )
+            await conn.executemany(
+                "INSERT OR REPLACE INTO dictionary (guild_id, pattern_key, pattern, reading) "
+                "VALUES (?, ?, ?, ?)",
+                [(guild_id, key, e.pattern.strip(), e.reading.strip()) for key, e in new.items()],
+            )
+        return added, len(new) - added
 
     async def remove_dictionary_entry(self, guild_id: int, pattern: str) -> bool:
         """Remove the word (matched like :meth:`add_dictionary_entry`). Returns: whether it was there."""
