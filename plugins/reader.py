@@ -208,10 +208,16 @@ def setup(ctx: PluginContext) -> None:
         quiet = now - last_read_at.get(guild_id, -math.inf)
         repeat = options.name_repeat_seconds and quiet >= options.name_repeat_seconds
         with_name = options.read_names and (last_speaker.get(guild_id) != author.id or bool(repeat))
+        body = message_text(message, settings)
+        replied = getattr(getattr(message, "reference", None), "resolved", None)  # None when deleted
+        target = getattr(replied, "author", None)
+        if options.read_replies and target is not None and getattr(target, "guild", None) is not None:
+            whom = f"{await services.spoken_name(target)}{options.name_suffix or 'さん'}"
+            body = f"{whom}への返信、{body}"
         try:
             await services.speak(
                 author,  # type: ignore[arg-type]  # a Member in a guild channel
-                message_text(message, settings),
+                body,
                 name=f"{await services.spoken_name(author)}{options.name_suffix}" if with_name else None,  # type: ignore[arg-type]
                 announce=message.channel,
                 strict_length=False,

@@ -50,6 +50,7 @@ def describe(
         "repeat": repeat_text,
         "members_only": _on_off(settings.voice_members_only, lang),
         "joins": _on_off(settings.read_joins, lang),
+        "replies": _on_off(settings.read_replies, lang),
         "role": role_text,
         "voice": settings.default_voice or none,
         "ignored": len(settings.ignored_users),
@@ -108,6 +109,12 @@ def setup(ctx: PluginContext) -> None:
         interaction: discord.Interaction[Any], seconds: app_commands.Range[int, 0, MAX_NAME_REPEAT_SECONDS]
     ) -> None:
         await change(interaction, f"name repeat {seconds} s", name_repeat_seconds=seconds)
+
+    @group.command(
+        name="read_replies", description="返信先の名前を読む(管理者) / Say whom a reply answers (admins)"
+    )
+    async def read_replies(interaction: discord.Interaction[Any], state: Literal["on", "off"]) -> None:
+        await change(interaction, f"read replies {state}", read_replies=state == "on")
 
     @group.command(name="announce_joins", description="入退室を読み上げる(管理者) / Announce joins (admins)")
     async def announce_joins(interaction: discord.Interaction[Any], state: Literal["on", "off"]) -> None:

@@ -274,3 +274,17 @@ async def test_the_reader_and_announcements_use_the_name_reading(
     await invoke(channel.registry, "voice name", FakeInteraction(channel.admin), reading="タロー")
     await channel.post((channel.admin, "こんにちは"))
     assert channel.said == ["タロー、こんにちは"]
+
+
+async def test_replies_say_whom_they_answer_when_switched_on(channel: Channel, services: BotServices) -> None:
+    other = channel.member("じろう")
+    original = FakeMessage(channel.admin.guild, channel.text, channel.admin, "元の話")
+    answer = FakeMessage(channel.admin.guild, channel.text, other, "そうだね")
+    answer.reference = SimpleNamespace(resolved=original)  # type: ignore[attr-defined]
+    gone = FakeMessage(channel.admin.guild, channel.text, other, "消えた話への返事")
+    gone.reference = SimpleNamespace(resolved=None)  # type: ignore[attr-defined]  # deleted meanwhile
+    await channel.registry.dispatch("message", answer)  # type: ignore[arg-type]
+    await invoke(channel.registry, "settings read_replies", FakeInteraction(channel.admin), state="on")
+    for message in (answer, gone):
+        await channel.registry.dispatch("message", message)  # type: ignore[arg-type]
+    assert channel.said == ["じろう、そうだね", "たろうさんへの返信、そうだね", "消えた話への返事"]

@@ -128,12 +128,13 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "スキップする接頭辞: {prefixes}\nボットの発言を読む: {read_bots}\n最大文字数: {max_chars}\n"
         "名前を読む: {read_names}(敬称「{suffix}」、{repeat})\n"
         "ボイスチャンネルにいる人だけ読む: {members_only}\n"
-        "必要なロール: {role}\n入退室の読み上げ: {joins}\n既定の声: {voice}\n"
+        "必要なロール: {role}\n入退室の読み上げ: {joins}\n返信先を読む: {replies}\n既定の声: {voice}\n"
         "読まない人: {ignored}人\n変更は管理者が /settings で。",
         "en": "**This server's reading settings**\n"
         "Skip prefixes: {prefixes}\nRead bots: {read_bots}\nMaximum characters: {max_chars}\n"
         'Read names: {read_names} (suffix "{suffix}", {repeat})\nOnly members in the voice channel: '
         "{members_only}\nRequired role: {role}\nAnnounce joins and leaves: {joins}\n"
+        "Say whom a reply answers: {replies}\n"
         "Default voice: {voice}\nMembers not read: {ignored}\n"
         "Admins change them with /settings.",
     },

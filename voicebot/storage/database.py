@@ -61,6 +61,7 @@ _GUILD_COLUMNS = (
     "name_repeat_seconds",
     "voice_members_only",
     "required_role",
+    "read_replies",
 )
 
 
@@ -78,7 +79,21 @@ async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSetting
         ignored_users = frozenset(user_id for (user_id,) in await cursor.fetchall())
     if row is None:
         return GuildSettings(ignored_users=ignored_users)
-    voice, language, max_chars, names, bots, joins, auto_join, prefixes, suffix, repeat, members, role = row
+    (
+        voice,
+        language,
+        max_chars,
+        names,
+        bots,
+        joins,
+        auto_join,
+        prefixes,
+        suffix,
+        repeat,
+        members,
+        role,
+        replies,
+    ) = row
     return GuildSettings(
         default_voice=voice,
         language=language,
@@ -93,6 +108,7 @@ async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSetting
         name_repeat_seconds=repeat,
         voice_members_only=bool(members),
         required_role=role,
+        read_replies=bool(replies),
     )
 
 
@@ -110,6 +126,7 @@ async def _store_guild(conn: aiosqlite.Connection, guild_id: int, settings: Guil
         settings.name_repeat_seconds,
         int(settings.voice_members_only),
         settings.required_role,
+        int(settings.read_replies),
     )
     await conn.execute(
         f"INSERT OR REPLACE INTO guild_settings (guild_id, {', '.join(_GUILD_COLUMNS)}) "

@@ -68,6 +68,7 @@ class GuildSettings:
             read (0: only when the speaker changes).
         voice_members_only: read only members who are in the bot's voice channel.
         required_role: read only members with this role (its id; None: everyone).
+        read_replies: say 「○○さんへの返信」 before a reply.
     """
 
     default_voice: str | None = None
@@ -83,6 +84,7 @@ class GuildSettings:
     name_repeat_seconds: int = 0
     voice_members_only: bool = False
     required_role: int | None = None
+    read_replies: bool = False
 
     def __post_init__(self) -> None:
         _check_name("the default voice", self.default_voice)

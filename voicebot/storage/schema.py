@@ -68,6 +68,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE guild_settings ADD COLUMN name_repeat_seconds INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE guild_settings ADD COLUMN voice_members_only INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE guild_settings ADD COLUMN required_role INTEGER",
+        "ALTER TABLE guild_settings ADD COLUMN read_replies INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE user_voices ADD COLUMN volume REAL NOT NULL DEFAULT 1.0",
         """CREATE TABLE member_names (
             guild_id INTEGER NOT NULL,
