@@ -27,7 +27,7 @@ from discord import app_commands
 
 from voicebot.bot import PluginContext, PluginSettings, Refusal
 from voicebot.bot.interactions import member_of, respond
-from voicebot.storage import MAX_IGNORED_USERS, GuildSettings, StorageLimitError
+from voicebot.storage import MAX_AUTOJOIN_CHANNELS, MAX_IGNORED_USERS, GuildSettings, StorageLimitError
 
 __all__ = ["REFUSAL_REACTIONS", "ReaderSettings", "message_text", "setup"]
 
@@ -166,10 +166,19 @@ def setup(ctx: PluginContext) -> None:
     async def on_ready() -> None:
         channels.update({r.guild_id: r.text_channel_id for r in await db.all_reader_channels()})
 
+    def voice_channel_id(guild_id: int) -> int | None:
+        """The voice channel the bot speaks in for this guild (its chat is text-in-voice)."""
+        channel = getattr(getattr(services.sessions.get(guild_id), "voice", None), "channel", None)
+        return getattr(channel, "id", None)
+
     def read_guild(message: discord.Message) -> int | None:
-        """The id of the message's guild if the message is in the channel read there."""
+        """The id of the message's guild if the message is in the channel read there, or in the
+        chat of the voice channel the bot is in (text-in-voice)."""
         guild = message.guild
-        return guild.id if guild is not None and channels.get(guild.id) == message.channel.id else None
+        if guild is None or guild.id not in channels:
+            return None
+        here = message.channel.id
+        return guild.id if here in (channels[guild.id], voice_channel_id(guild.id)) else None
 
     async def on_message(message: discord.Message) -> None:
         guild_id = read_guild(message)
@@ -178,6 +187,65 @@ def setup(ctx: PluginContext) -> None:
         async with reading[guild_id]:  # asyncio locks are fair: messages keep their order
             if read_guild(message) is not None:  # /reader off may have come while this one waited
                 await read(guild_id, message)
+
+    async def on_voice_state_update(
+        member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        """Auto-join: a member entering a paired voice channel brings the bot and its reader."""
+        entered = after.channel
+        if member.bot or entered is None or before.channel == entered:
+            return
+        guild = member.guild
+        if services.sessions.get(guild.id) is not None:
+            return
+        text_id = (await db.list_autojoin(guild.id)).get(entered.id)
+        text_channel = guild.get_channel(text_id) if text_id is not None else None
+        if text_channel is None:  # not paired, or the text channel was deleted
+            return
+        try:
+            await services.sessions.join(entered, text_channel)  # type: ignore[arg-type]
+        except Refusal as refusal:
+            _log.warning("guild %s: auto-join of %s failed: %s", guild.id, entered.id, refusal.key)
+            return
+        await db.set_reader_channels(guild.id, text_channel.id, entered.id)
+        channels[guild.id] = text_channel.id
+        last_speaker.pop(guild.id, None)
+
+    autojoin = app_commands.Group(
+        name="autojoin", description="自動参加(管理者) / Join voice by itself (admins)", guild_only=True
+    )
+
+    @autojoin.command(name="add", description="VCに人が来たら参加して読む / Join when someone enters")
+    @app_commands.describe(voice="ボイスチャンネル", text="読むテキストチャンネル(省略: ここ)")
+    async def autojoin_add(
+        interaction: discord.Interaction[Any],
+        voice: discord.VoiceChannel,
+        text: discord.TextChannel | None = None,
+    ) -> None:
+        member = member_of(interaction)
+        services.require_admin(member)
+        target = text or interaction.channel
+        assert target is not None
+        try:
+            await db.set_autojoin(member.guild.id, voice.id, target.id)
+        except StorageLimitError:
+            raise Refusal("autojoin_full", limit=MAX_AUTOJOIN_CHANNELS) from None
+        await respond(interaction, "autojoin_added", voice=f"<#{voice.id}>", text=f"<#{target.id}>")
+
+    @autojoin.command(name="remove", description="自動参加をやめる / Stop joining by itself")
+    async def autojoin_remove(interaction: discord.Interaction[Any], voice: discord.VoiceChannel) -> None:
+        member = member_of(interaction)
+        services.require_admin(member)
+        if not await db.remove_autojoin(member.guild.id, voice.id):
+            raise Refusal("autojoin_missing", voice=f"<#{voice.id}>")
+        await respond(interaction, "autojoin_removed", voice=f"<#{voice.id}>")
+
+    @autojoin.command(name="list", description="自動参加の一覧 / Auto-join channels")
+    async def autojoin_list(interaction: discord.Interaction[Any]) -> None:
+        member = member_of(interaction)
+        pairs = await db.list_autojoin(member.guild.id)
+        lines = "\n".join(f"<#{voice}> → <#{text}>" for voice, text in pairs.items())
+        await respond(interaction, "autojoin_list", pairs=lines or "-", limit=MAX_AUTOJOIN_CHANNELS)
 
     def may_be_read(options: GuildSettings, guild_id: int, author: discord.Member) -> bool:
         """The member-level settings: the required role (ignored once the role is deleted) and
@@ -195,6 +263,8 @@ def setup(ctx: PluginContext) -> None:
 
     async def read(guild_id: int, message: discord.Message) -> None:
         options = await db.get_guild_settings(guild_id)
+        if message.channel.id != channels.get(guild_id) and not options.text_in_voice:
+            return  # the voice channel's own chat, switched off
         author = message.author
         if (author.bot and not options.read_bots) or author.id in options.ignored_users:
             return
@@ -253,6 +323,8 @@ def setup(ctx: PluginContext) -> None:
             del last_speaker[guild_id]
 
     ctx.add_command(group)
+    ctx.add_command(autojoin)
     ctx.add_listener("ready", on_ready)
+    ctx.add_listener("voice_state_update", on_voice_state_update)
     ctx.add_listener("message", on_message)
     ctx.on_delete_user_data(forget)

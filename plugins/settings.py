@@ -51,6 +51,7 @@ def describe(
         "members_only": _on_off(settings.voice_members_only, lang),
         "joins": _on_off(settings.read_joins, lang),
         "replies": _on_off(settings.read_replies, lang),
+        "in_voice": _on_off(settings.text_in_voice, lang),
         "role": role_text,
         "voice": settings.default_voice or none,
         "ignored": len(settings.ignored_users),
@@ -115,6 +116,10 @@ def setup(ctx: PluginContext) -> None:
     )
     async def read_replies(interaction: discord.Interaction[Any], state: Literal["on", "off"]) -> None:
         await change(interaction, f"read replies {state}", read_replies=state == "on")
+
+    @group.command(name="text_in_voice", description="VCのチャットも読む(管理者) / Read voice chat (admins)")
+    async def text_in_voice(interaction: discord.Interaction[Any], state: Literal["on", "off"]) -> None:
+        await change(interaction, f"text in voice {state}", text_in_voice=state == "on")
 
     @group.command(name="announce_joins", description="入退室を読み上げる(管理者) / Announce joins (admins)")
     async def announce_joins(interaction: discord.Interaction[Any], state: Literal["on", "off"]) -> None:

@@ -48,6 +48,7 @@ class FakeGuild:
         self.preferred_locale = preferred_locale
         self.members: dict[int, FakeMember] = {}
         self.roles: dict[str, FakeRole] = {}
+        self.channels: dict[int, Any] = {}
         self.me = FakeMember(self, "voicebot", bot=True)
 
     def role(self, name: str) -> FakeRole:
@@ -60,8 +61,8 @@ class FakeGuild:
     def get_role(self, ident: int) -> FakeRole | None:
         return next((role for role in self.roles.values() if role.id == ident), None)
 
-    def get_channel(self, ident: int) -> None:
-        return None
+    def get_channel(self, ident: int) -> Any:
+        return self.channels.get(ident)
 
     async def change_voice_state(
         self, *, channel: Any, self_mute: bool = False, self_deaf: bool = False
@@ -100,6 +101,8 @@ class FakeVoiceChannel:
     def __init__(self, guild: FakeGuild) -> None:
         self.id = next(_ids)
         self.guild = guild
+        self.name = f"voice-{self.id}"
+        guild.channels[self.id] = self
         self.members: list[FakeMember] = []
         self.mention = f"<#{self.id}>"
 
@@ -112,6 +115,8 @@ class FakeTextChannel:
         self.id = next(_ids)
         self.guild = guild
         self.sent: list[str] = []
+        self.name = f"text-{self.id}"
+        guild.channels[self.id] = self
 
     async def send(self, content: str) -> None:
         self.sent.append(content)

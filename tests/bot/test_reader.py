@@ -288,3 +288,49 @@ async def test_replies_say_whom_they_answer_when_switched_on(channel: Channel, s
     for message in (answer, gone):
         await channel.registry.dispatch("message", message)  # type: ignore[arg-type]
     assert channel.said == ["じろう、そうだね", "たろうさんへの返信、そうだね", "消えた話への返事"]
+
+
+async def test_autojoin_brings_the_bot_and_reads_the_paired_channel_and_the_voice_chat(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    guild = FakeGuild()
+    admin = FakeMember(guild, "管理人", manage_guild=True)
+    voice_channel, text = FakeVoiceChannel(guild), FakeTextChannel(guild)
+    said: list[str] = []
+    speak = services.speak
+
+    async def spy(member: FakeMember, raw: str, **options: object) -> object:
+        session = await speak(member, raw, **options)  # type: ignore[arg-type]
+        said.append(raw)
+        return session
+
+    services.speak = spy  # type: ignore[method-assign]
+    try:
+        added = FakeInteraction(admin, channel=text, locale=ENGLISH)
+        await invoke(registry, "autojoin add", added, voice=voice_channel)
+        assert (
+            added.replies[-1].content
+            == f"When someone enters <#{voice_channel.id}>, I join and read <#{text.id}> aloud."
+        )
+        full = FakeInteraction(admin, locale=ENGLISH)
+        for _ in range(5):
+            await invoke(registry, "autojoin add", full, voice=FakeVoiceChannel(guild), text=text)
+        assert "At most 5 auto-join channels" in full.replies[-1].content
+
+        member = FakeMember(guild, "はなこ")
+        member.join(voice_channel)
+        before, after = SimpleNamespace(channel=None), SimpleNamespace(channel=voice_channel)
+        await registry.dispatch("voice_state_update", member, before, after)
+        session = services.sessions.get(guild.id)
+        assert session is not None and session.voice.channel is voice_channel  # type: ignore[attr-defined]
+
+        await registry.dispatch("message", FakeMessage(guild, text, member, "テキストから"))  # type: ignore[arg-type]
+        await registry.dispatch("message", FakeMessage(guild, voice_channel, member, "VCのチャットから"))  # type: ignore[arg-type]
+        await registry.dispatch("message", FakeMessage(guild, FakeTextChannel(guild), member, "よそ"))  # type: ignore[arg-type]
+        assert said == ["テキストから", "VCのチャットから"]
+        await invoke(registry, "settings text_in_voice", FakeInteraction(admin), state="off")
+        await registry.dispatch("message", FakeMessage(guild, voice_channel, member, "もう読まない"))  # type: ignore[arg-type]
+        assert said == ["テキストから", "VCのチャットから"]
+    finally:
+        services.speak = speak  # type: ignore[method-assign]
+        await services.sessions.leave(guild.id)

@@ -122,19 +122,41 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "ja": "データを削除しましたが、次のプラグインで失敗しました: {plugins}。管理者に連絡してください。",
         "en": "Deleted your data, but these plugins failed: {plugins}. Tell an admin.",
     },
+    # --- auto-join ---------------------------------------------------------------------
+    "autojoin_added": {
+        "ja": "{voice} に人が来たら参加して {text} を読み上げます。",
+        "en": "When someone enters {voice}, I join and read {text} aloud.",
+    },
+    "autojoin_removed": {
+        "ja": "{voice} への自動参加をやめました。",
+        "en": "No longer joining {voice} by myself.",
+    },
+    "autojoin_missing": {
+        "ja": "{voice} は自動参加に登録されていません。",
+        "en": "{voice} is not an auto-join channel.",
+    },
+    "autojoin_full": {
+        "ja": "自動参加は{limit}チャンネルまでです。/autojoin remove で減らしてください。",
+        "en": "At most {limit} auto-join channels: remove one with /autojoin remove.",
+    },
+    "autojoin_list": {
+        "ja": "自動参加({limit}件まで):\n{pairs}",
+        "en": "Auto-join channels (up to {limit}):\n{pairs}",
+    },
     # --- settings ---------------------------------------------------------------------
     "settings_view": {
         "ja": "**このサーバーの読み上げ設定**\n"
         "スキップする接頭辞: {prefixes}\nボットの発言を読む: {read_bots}\n最大文字数: {max_chars}\n"
         "名前を読む: {read_names}(敬称「{suffix}」、{repeat})\n"
         "ボイスチャンネルにいる人だけ読む: {members_only}\n"
-        "必要なロール: {role}\n入退室の読み上げ: {joins}\n返信先を読む: {replies}\n既定の声: {voice}\n"
+        "必要なロール: {role}\n入退室の読み上げ: {joins}\n返信先を読む: {replies}\n"
+        "VCのチャットも読む: {in_voice}\n既定の声: {voice}\n"
         "読まない人: {ignored}人\n変更は管理者が /settings で。",
         "en": "**This server's reading settings**\n"
         "Skip prefixes: {prefixes}\nRead bots: {read_bots}\nMaximum characters: {max_chars}\n"
         'Read names: {read_names} (suffix "{suffix}", {repeat})\nOnly members in the voice channel: '
         "{members_only}\nRequired role: {role}\nAnnounce joins and leaves: {joins}\n"
-        "Say whom a reply answers: {replies}\n"
+        "Say whom a reply answers: {replies}\nRead the voice channel's chat: {in_voice}\n"
         "Default voice: {voice}\nMembers not read: {ignored}\n"
         "Admins change them with /settings.",
     },

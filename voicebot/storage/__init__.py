@@ -16,6 +16,7 @@ from voicebot.storage.database import (
 )
 from voicebot.storage.errors import StorageError, StorageLimitError
 from voicebot.storage.records import (
+    MAX_AUTOJOIN_CHANNELS,
     MAX_IGNORED_USERS,
     MAX_NAME_READING_CHARS,
     MAX_NAME_REPEAT_SECONDS,
@@ -35,6 +36,7 @@ from voicebot.storage.schema import SCHEMA_VERSION
 __all__ = [
     "BOT_DICTIONARY",
     "DATABASE_FILE",
+    "MAX_AUTOJOIN_CHANNELS",
     "MAX_IGNORED_USERS",
     "MAX_NAME_READING_CHARS",
     "MAX_NAME_REPEAT_SECONDS",

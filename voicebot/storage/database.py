@@ -24,6 +24,7 @@ import aiosqlite
 from voicebot.storage.connection import describe_error, open_connection
 from voicebot.storage.errors import StorageError, StorageLimitError
 from voicebot.storage.records import (
+    MAX_AUTOJOIN_CHANNELS,
     MAX_NAME_READING_CHARS,
     MAX_PATTERN_CHARS,
     MAX_READING_CHARS,
@@ -62,6 +63,7 @@ _GUILD_COLUMNS = (
     "voice_members_only",
     "required_role",
     "read_replies",
+    "text_in_voice",
 )
 
 
@@ -93,6 +95,7 @@ async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSetting
         members,
         role,
         replies,
+        in_voice,
     ) = row
     return GuildSettings(
         default_voice=voice,
@@ -109,6 +112,7 @@ async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSetting
         voice_members_only=bool(members),
         required_role=role,
         read_replies=bool(replies),
+        text_in_voice=bool(in_voice),
     )
 
 
@@ -127,6 +131,7 @@ async def _store_guild(conn: aiosqlite.Connection, guild_id: int, settings: Guil
         int(settings.voice_members_only),
         settings.required_role,
         int(settings.read_replies),
+        int(settings.text_in_voice),
     )
     await conn.execute(
         f"INSERT OR REPLACE INTO guild_settings (guild_id, {', '.join(_GUILD_COLUMNS)}) "
@@ -420,6 +425,44 @@ class Database:
         async with self._write() as conn:
             cursor = await conn.execute("DELETE FROM reader_channels WHERE guild_id = ?", (guild_id,))
             return cursor.rowcount > 0
+
+    async def set_autojoin(self, guild_id: int, voice_channel_id: int, text_channel_id: int) -> None:
+        """When a member enters ``voice_channel_id``, join it and read ``text_channel_id``.
+
+        Raises:
+            StorageLimitError: the guild already pairs ``MAX_AUTOJOIN_CHANNELS`` voice channels.
+        """
+        async with self._write() as conn:
+            async with conn.execute(
+                "SELECT count(*), sum(voice_channel_id = ?) FROM autojoin WHERE guild_id = ?",
+                (voice_channel_id, guild_id),
+            ) as cursor:
+                count, existing = await cursor.fetchone()  # type: ignore[misc]
+            if not existing and count >= MAX_AUTOJOIN_CHANNELS:
+                raise StorageLimitError(
+                    f"at most {MAX_AUTOJOIN_CHANNELS} auto-join channels per server: remove one first"
+                )
+            await conn.execute(
+                "INSERT OR REPLACE INTO autojoin (guild_id, voice_channel_id, text_channel_id) "
+                "VALUES (?, ?, ?)",
+                (guild_id, voice_channel_id, text_channel_id),
+            )
+
+    async def remove_autojoin(self, guild_id: int, voice_channel_id: int) -> bool:
+        """Stop auto-joining ``voice_channel_id``. Returns: whether it was paired."""
+        async with self._write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM autojoin WHERE guild_id = ? AND voice_channel_id = ?",
+                (guild_id, voice_channel_id),
+            )
+            return cursor.rowcount > 0
+
+    async def list_autojoin(self, guild_id: int) -> dict[int, int]:
+        """The guild's auto-join pairs: voice channel id -> text channel id."""
+        rows = await self._fetchall(
+            "SELECT voice_channel_id, text_channel_id FROM autojoin WHERE guild_id = ?", (guild_id,)
+        )
+        return {int(voice): int(text) for voice, text in rows}
 
     async def all_reader_channels(self) -> list[ReaderChannels]:
         """Every guild's reader channels (to resume reading after a restart)."""

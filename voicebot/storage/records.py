@@ -8,6 +8,7 @@ from typing import Literal
 from voicebot.storage.errors import StorageLimitError
 
 __all__ = [
+    "MAX_AUTOJOIN_CHANNELS",
     "MAX_IGNORED_USERS",
     "MAX_NAME_CHARS",
     "MAX_NAME_READING_CHARS",
@@ -32,6 +33,7 @@ MAX_NAME_CHARS = 100  # voice and speaker names
 MAX_SKIP_PREFIXES = 20
 MAX_SKIP_PREFIX_CHARS = 16
 MAX_IGNORED_USERS = 1000
+MAX_AUTOJOIN_CHANNELS = 5
 MAX_NAME_SUFFIX_CHARS = 10
 MAX_NAME_REPEAT_SECONDS = 3600
 MIN_SPEED = 0.5
@@ -69,6 +71,7 @@ class GuildSettings:
         voice_members_only: read only members who are in the bot's voice channel.
         required_role: read only members with this role (its id; None: everyone).
         read_replies: say 「○○さんへの返信」 before a reply.
+        text_in_voice: also read the chat of the voice channel the bot is in.
     """
 
     default_voice: str | None = None
@@ -85,6 +88,7 @@ class GuildSettings:
     voice_members_only: bool = False
     required_role: int | None = None
     read_replies: bool = False
+    text_in_voice: bool = True
 
     def __post_init__(self) -> None:
         _check_name("the default voice", self.default_voice)

@@ -69,6 +69,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE guild_settings ADD COLUMN voice_members_only INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE guild_settings ADD COLUMN required_role INTEGER",
         "ALTER TABLE guild_settings ADD COLUMN read_replies INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE guild_settings ADD COLUMN text_in_voice INTEGER NOT NULL DEFAULT 1",
+        """CREATE TABLE autojoin (
+            guild_id INTEGER NOT NULL,
+            voice_channel_id INTEGER NOT NULL,
+            text_channel_id INTEGER NOT NULL,
+            PRIMARY KEY (guild_id, voice_channel_id)
+        ) WITHOUT ROWID""",
         "ALTER TABLE user_voices ADD COLUMN volume REAL NOT NULL DEFAULT 1.0",
         """CREATE TABLE member_names (
             guild_id INTEGER NOT NULL,
