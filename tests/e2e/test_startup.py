@@ -16,22 +16,32 @@ def _name(call: ast.Call) -> str | None:
 
 
 def shipped_commands() -> dict[str, set[str]]:
-    """Command name -> subcommand names, read from ``plugins/*.py`` (``/forgetme`` is the bot's own)."""
+    """Command name -> subcommand names, read from ``plugins/*.py`` (``/forgetme`` is the bot's own).
+
+    A group is ``VAR = app_commands.Group(name=...)``; its subcommands are ``@VAR.command(name=...)``.
+    """
     commands: dict[str, set[str]] = {"forgetme": set()}
     for path in sorted((ROOT / "plugins").glob("*.py")):
-        group, subcommands = None, set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        groups: dict[str, str] = {}  # variable -> group name
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                func = node.value.func
+                if isinstance(func, ast.Attribute) and func.attr == "Group":
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            groups[target.id] = str(_name(node.value))
+                            commands[groups[target.id]] = set()
+        for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             owner = node.func.value
-            if isinstance(owner, ast.Name) and owner.id == "app_commands" and node.func.attr == "command":
+            if not isinstance(owner, ast.Name) or node.func.attr != "command":
+                continue
+            if owner.id == "app_commands":
                 commands[str(_name(node))] = set()
-            elif isinstance(owner, ast.Name) and owner.id == "app_commands" and node.func.attr == "Group":
-                group = _name(node)
-            elif isinstance(owner, ast.Name) and owner.id == "group" and node.func.attr == "command":
-                subcommands.add(str(_name(node)))
-        if group is not None:
-            commands[group] = subcommands
+            elif owner.id in groups:
+                commands[groups[owner.id]].add(str(_name(node)))
     return commands
 
 
