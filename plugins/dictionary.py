@@ -12,7 +12,7 @@ from discord import app_commands
 from voicebot.bot import PluginContext, Refusal
 from voicebot.bot.interactions import member_of, reply, respond
 from voicebot.bot.messages import text
-from voicebot.storage import MAX_PATTERN_CHARS, MAX_READING_CHARS, StorageLimitError
+from voicebot.storage import BOT_DICTIONARY, MAX_PATTERN_CHARS, MAX_READING_CHARS, StorageLimitError
 from voicebot.text import DictEntry
 from voicebot.text.dictionary_file import (
     MAX_FILE_BYTES,
@@ -136,4 +136,32 @@ def setup(ctx: PluginContext) -> None:
             skipped = text("dict_import_skipped", interaction.locale, count=len(parsed.skipped), lines=shown)
         await respond(interaction, "dict_imported", added=added, replaced=replaced, skipped=skipped)
 
+    owner = app_commands.Group(
+        name="botdict", description="全サーバー共通の辞書(ボットの持ち主) / Bot-wide dictionary (owner)"
+    )
+
+    async def require_owner(interaction: discord.Interaction[Any]) -> None:
+        if not await interaction.client.is_owner(interaction.user):
+            raise Refusal("owner_only")
+
+    @owner.command(name="add", description="全サーバーで読み方を登録 / Add a word everywhere")
+    @app_commands.describe(word="単語", reading="読み方")
+    async def owner_add(interaction: discord.Interaction[Any], word: str, reading: str) -> None:
+        await require_owner(interaction)
+        try:
+            await db.add_dictionary_entry(BOT_DICTIONARY, word, reading)
+        except StorageLimitError:
+            raise Refusal(
+                "dict_invalid", pattern_limit=MAX_PATTERN_CHARS, reading_limit=MAX_READING_CHARS
+            ) from None
+        await respond(interaction, "dict_added", pattern=word.strip(), reading=reading.strip())
+
+    @owner.command(name="remove", description="全サーバー共通の辞書から削除 / Remove a word everywhere")
+    async def owner_remove(interaction: discord.Interaction[Any], word: str) -> None:
+        await require_owner(interaction)
+        if not await db.remove_dictionary_entry(BOT_DICTIONARY, word):
+            raise Refusal("dict_missing", pattern=word)
+        await respond(interaction, "dict_removed", pattern=word)
+
     ctx.add_command(group)
+    ctx.add_command(owner)

@@ -144,3 +144,32 @@ def test_voicebot_dict_keeps_the_bot_wide_dictionary(
         assert main(["dict", "remove", "鯖"]) == 1
     finally:
         get_settings.cache_clear()
+
+
+async def test_only_the_owner_keeps_the_bot_wide_dictionary_from_discord(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    admin = _admin()
+    owner_id = admin.id
+
+    async def is_owner(user: FakeMember) -> bool:
+        return user.id == owner_id
+
+    refused = FakeInteraction(
+        FakeMember(admin.guild, "管理者だが持ち主ではない", manage_guild=True), locale=ENGLISH
+    )
+    refused.client.is_owner = is_owner
+    await invoke(registry, "botdict add", refused, word="鯖", reading="サーバー")
+    assert refused.replies[-1].content == "Only the bot's owner can use this command."
+    assert await services.db.list_dictionary(BOT_DICTIONARY) == []
+
+    done = FakeInteraction(admin)
+    done.client.is_owner = is_owner
+    await invoke(registry, "botdict add", done, word="鯖", reading="サーバー")
+    other_guild = FakeMember(FakeGuild(), "よそのひと")
+    utterance = await services.prepare(other_guild.guild, other_guild.id, "鯖")  # type: ignore[arg-type]
+    assert utterance.text == "サーバー"  # every server
+    gone = FakeInteraction(admin)
+    gone.client.is_owner = is_owner
+    await invoke(registry, "botdict remove", gone, word="鯖")
+    assert await services.db.list_dictionary(BOT_DICTIONARY) == []

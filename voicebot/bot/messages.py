@@ -53,6 +53,10 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "ja": "このコマンドは「サーバー管理」権限か管理ロールを持つ人だけが使えます。",
         "en": "Only members with Manage Server or the admin role can use this command.",
     },
+    "owner_only": {
+        "ja": "このコマンドはボットの持ち主だけが使えます。",
+        "en": "Only the bot's owner can use this command.",
+    },
     "unknown_voice": {
         "ja": "「{name}」という声はありません。候補から選んでください。",
         "en": "There is no voice named '{name}'. Pick one from the suggestions.",
