@@ -77,9 +77,10 @@ def _sticker_words(stickers: Sequence[Any], settings: ReaderSettings) -> list[st
     ]
 
 
-def message_text(message: discord.Message, settings: ReaderSettings) -> str:
+def message_text(message: discord.Message, settings: ReaderSettings, attachments_too: bool = True) -> str:
     """What to say for ``message``: its text (a forwarded message's text when it is a
-    forward), its attachments by kind and count, its stickers by name and a poll's question."""
+    forward), its attachments by kind and count (unless ``attachments_too`` is off), its
+    stickers by name and a poll's question."""
     content, attachments, stickers = message.content, list(message.attachments), list(message.stickers)
     for snapshot in getattr(message, "message_snapshots", None) or ():  # a forward: read what it carries
         content = content or snapshot.content
@@ -87,7 +88,8 @@ def message_text(message: discord.Message, settings: ReaderSettings) -> str:
         stickers += snapshot.stickers
     poll = getattr(message, "poll", None)
     question = f"{settings.poll_word}、{poll.question}" if poll is not None and str(poll.question) else ""
-    words = [*_attachment_words(attachments, settings), *_sticker_words(stickers, settings)]
+    shown = attachments if attachments_too else []
+    words = [*_attachment_words(shown, settings), *_sticker_words(stickers, settings)]
     return "、".join(part for part in (content, question, *words) if part)
 
 
@@ -278,7 +280,7 @@ def setup(ctx: PluginContext) -> None:
         quiet = now - last_read_at.get(guild_id, -math.inf)
         repeat = options.name_repeat_seconds and quiet >= options.name_repeat_seconds
         with_name = options.read_names and (last_speaker.get(guild_id) != author.id or bool(repeat))
-        body = message_text(message, settings)
+        body = message_text(message, settings, options.read_attachments)
         replied = getattr(getattr(message, "reference", None), "resolved", None)  # None when deleted
         target = getattr(replied, "author", None)
         if options.read_replies and target is not None and getattr(target, "guild", None) is not None:

@@ -52,6 +52,10 @@ def describe(
         "joins": _on_off(settings.read_joins, lang),
         "replies": _on_off(settings.read_replies, lang),
         "in_voice": _on_off(settings.text_in_voice, lang),
+        "urls": _on_off(settings.read_urls, lang),
+        "emoji": _on_off(settings.read_emoji, lang),
+        "custom_emoji": _on_off(settings.read_custom_emoji, lang),
+        "attachments": _on_off(settings.read_attachments, lang),
         "role": role_text,
         "voice": settings.default_voice or none,
         "ignored": len(settings.ignored_users),
@@ -116,6 +120,17 @@ def setup(ctx: PluginContext) -> None:
     )
     async def read_replies(interaction: discord.Interaction[Any], state: Literal["on", "off"]) -> None:
         await change(interaction, f"read replies {state}", read_replies=state == "on")
+
+    @group.command(name="read", description="URL・絵文字・添付を読むか(管理者) / What is read (admins)")
+    @app_commands.describe(
+        what="urls: URL / emoji: 絵文字 / custom_emoji: サーバー絵文字 / attachments: 添付"
+    )
+    async def read(
+        interaction: discord.Interaction[Any],
+        what: Literal["urls", "emoji", "custom_emoji", "attachments"],
+        state: Literal["on", "off"],
+    ) -> None:
+        await change(interaction, f"read {what} {state}", **{f"read_{what}": state == "on"})
 
     @group.command(name="text_in_voice", description="VCのチャットも読む(管理者) / Read voice chat (admins)")
     async def text_in_voice(interaction: discord.Interaction[Any], state: Literal["on", "off"]) -> None:

@@ -334,3 +334,25 @@ async def test_autojoin_brings_the_bot_and_reads_the_paired_channel_and_the_voic
     finally:
         services.speak = speak  # type: ignore[method-assign]
         await services.sessions.leave(guild.id)
+
+
+async def test_links_emoji_custom_emoji_and_attachments_can_each_be_switched_off(
+    channel: Channel, services: BotServices
+) -> None:
+    guild = channel.admin.guild
+    text = "見て https://example.com 😀 <:nyan:123456789012345678>"
+    before = await services.prepare(guild, channel.admin.id, text)  # type: ignore[arg-type]
+    assert "URL" in before.text and "nyan" in before.text and len(before.text) > len("見て URL nyan")
+    for what in ("urls", "emoji", "custom_emoji", "attachments"):
+        await invoke(
+            channel.registry, "settings read", FakeInteraction(channel.admin), what=what, state="off"
+        )
+    after = await services.prepare(guild, channel.admin.id, text)  # type: ignore[arg-type]
+    assert after.text.strip() == "見て"
+    image = SimpleNamespace(content_type="image/png")
+    message = FakeMessage(guild, channel.text, channel.member("じろう"), "写真", attachments=[image])
+    await channel.registry.dispatch("message", message)  # type: ignore[arg-type]
+    assert channel.said[-1] == "じろう、写真"  # no 「画像」
+    show = FakeInteraction(channel.admin, locale=ENGLISH)
+    await invoke(channel.registry, "settings show", show)
+    assert "Links: off · emoji: off · custom emoji: off · attachments: off" in show.replies[-1].content

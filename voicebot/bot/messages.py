@@ -154,13 +154,15 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "名前を読む: {read_names}(敬称「{suffix}」、{repeat})\n"
         "ボイスチャンネルにいる人だけ読む: {members_only}\n"
         "必要なロール: {role}\n入退室の読み上げ: {joins}\n返信先を読む: {replies}\n"
-        "VCのチャットも読む: {in_voice}\n既定の声: {voice}\n"
+        "VCのチャットも読む: {in_voice}\nURL: {urls} ・ 絵文字: {emoji} ・ サーバー絵文字: {custom_emoji} ・ "
+        "添付: {attachments}\n既定の声: {voice}\n"
         "読まない人: {ignored}人\n変更は管理者が /settings で。",
         "en": "**This server's reading settings**\n"
         "Skip prefixes: {prefixes}\nRead bots: {read_bots}\nMaximum characters: {max_chars}\n"
         'Read names: {read_names} (suffix "{suffix}", {repeat})\nOnly members in the voice channel: '
         "{members_only}\nRequired role: {role}\nAnnounce joins and leaves: {joins}\n"
         "Say whom a reply answers: {replies}\nRead the voice channel's chat: {in_voice}\n"
+        "Links: {urls} · emoji: {emoji} · custom emoji: {custom_emoji} · attachments: {attachments}\n"
         "Default voice: {voice}\nMembers not read: {ignored}\n"
         "Admins change them with /settings.",
     },

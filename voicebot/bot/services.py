@@ -91,7 +91,12 @@ class BotServices:
             Refusal: nothing is left, or nothing a voice can read.
         """
         guild_settings = await self.db.get_guild_settings(guild.id)
-        options = NormalizeOptions(max_chars=guild_settings.max_chars or self.settings.max_chars)
+        options = NormalizeOptions(
+            max_chars=guild_settings.max_chars or self.settings.max_chars,
+            emoji="name" if guild_settings.read_emoji else "drop",
+            custom_emoji="name" if guild_settings.read_custom_emoji else "drop",
+            url_word="URL" if guild_settings.read_urls else "",
+        )
         entries = await self.db.list_dictionary(guild.id)
         everywhere = await self.db.list_dictionary(BOT_DICTIONARY)  # after the server's own
 

@@ -64,6 +64,10 @@ _GUILD_COLUMNS = (
     "required_role",
     "read_replies",
     "text_in_voice",
+    "read_urls",
+    "read_emoji",
+    "read_custom_emoji",
+    "read_attachments",
 )
 
 
@@ -96,6 +100,10 @@ async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSetting
         role,
         replies,
         in_voice,
+        urls,
+        emoji,
+        custom_emoji,
+        attachments,
     ) = row
     return GuildSettings(
         default_voice=voice,
@@ -113,6 +121,10 @@ async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSetting
         required_role=role,
         read_replies=bool(replies),
         text_in_voice=bool(in_voice),
+        read_urls=bool(urls),
+        read_emoji=bool(emoji),
+        read_custom_emoji=bool(custom_emoji),
+        read_attachments=bool(attachments),
     )
 
 
@@ -132,6 +144,10 @@ async def _store_guild(conn: aiosqlite.Connection, guild_id: int, settings: Guil
         settings.required_role,
         int(settings.read_replies),
         int(settings.text_in_voice),
+        int(settings.read_urls),
+        int(settings.read_emoji),
+        int(settings.read_custom_emoji),
+        int(settings.read_attachments),
     )
     await conn.execute(
         f"INSERT OR REPLACE INTO guild_settings (guild_id, {', '.join(_GUILD_COLUMNS)}) "

@@ -72,6 +72,8 @@ class GuildSettings:
         required_role: read only members with this role (its id; None: everyone).
         read_replies: say 「○○さんへの返信」 before a reply.
         text_in_voice: also read the chat of the voice channel the bot is in.
+        read_urls, read_emoji, read_custom_emoji, read_attachments: say links (as 「URL」), emoji
+            and the server's custom emoji by name, attachments by kind; off drops them.
     """
 
     default_voice: str | None = None
@@ -89,6 +91,10 @@ class GuildSettings:
     required_role: int | None = None
     read_replies: bool = False
     text_in_voice: bool = True
+    read_urls: bool = True
+    read_emoji: bool = True
+    read_custom_emoji: bool = True
+    read_attachments: bool = True
 
     def __post_init__(self) -> None:
         _check_name("the default voice", self.default_voice)

@@ -70,6 +70,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE guild_settings ADD COLUMN required_role INTEGER",
         "ALTER TABLE guild_settings ADD COLUMN read_replies INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE guild_settings ADD COLUMN text_in_voice INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE guild_settings ADD COLUMN read_urls INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE guild_settings ADD COLUMN read_emoji INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE guild_settings ADD COLUMN read_custom_emoji INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE guild_settings ADD COLUMN read_attachments INTEGER NOT NULL DEFAULT 1",
         """CREATE TABLE autojoin (
             guild_id INTEGER NOT NULL,
             voice_channel_id INTEGER NOT NULL,

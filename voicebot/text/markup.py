@@ -95,11 +95,14 @@ def replace_tokens(text: str, options: NormalizeOptions, resolve: Resolver | Non
     """Mentions, custom emoji, slash-command mentions and timestamps become words.
 
     Mentions go through ``resolve(kind, id)``; without a resolver, or when it returns
-    ``None``, they become the neutral word of their kind. Custom emoji are read by name.
+    ``None``, they become the neutral word of their kind. Custom emoji are read by name (or
+    dropped, as ``options.custom_emoji`` says).
     """
 
     def word(match: re.Match[str]) -> str:
         kind = "time" if match["time"] is not None else match.lastgroup or ""
+        if kind == "emoji" and options.custom_emoji == "drop":
+            return " "
         if kind == "emoji" or kind == "command":
             return f" {match[kind].replace('_', ' ')} "
         if kind == "time":

@@ -22,9 +22,12 @@ class NormalizeOptions:
     cut_word: str = "以下略"
     emoji: Literal["name", "drop"] = "name"
     """Read unicode emoji by their Japanese CLDR name, or drop them."""
+    custom_emoji: Literal["name", "drop"] = "name"
+    """Read a server's custom emoji (``<:name:id>``) by name, or drop them."""
     max_emoji: int = 3
     """Emoji read per message; later ones are dropped (repeats of one emoji count once)."""
     url_word: str = "URL"
+    """Said for a bare link; empty drops links."""
     code_word: str = "コード"
     spoiler_word: str = "ネタバレ"
     user_word: str = "ユーザー"
