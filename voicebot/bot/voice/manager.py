@@ -76,9 +76,10 @@ class SessionManager:
         return sum(1 for session in self._sessions.values() if not session.closed)
 
     def get(self, guild_id: int) -> VoiceSession | None:
-        """The guild's live session, if any."""
+        """The guild's live session, if any (not one that is closing: a kicked bot's next message
+        starts a new session instead of being refused by the old one)."""
         session = self._sessions.get(guild_id)
-        return session if session is not None and not session.closed else None
+        return session if session is not None and session.accepting else None
 
     async def join(
         self,
@@ -101,6 +102,9 @@ class SessionManager:
             session = self.get(guild.id)
             if session is not None:
                 return session
+            closing = self._sessions.get(guild.id)
+            if closing is not None:  # leaving voice: connect again only once that is done
+                await closing.wait_closed()
             give_up = functools.partial(self._gave_up, guild, announce)
             try:
                 voice = await self._connector(channel, give_up)

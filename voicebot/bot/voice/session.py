@@ -121,6 +121,11 @@ class VoiceSession:
         return self._current is not None and not self._current.done()
 
     @property
+    def accepting(self) -> bool:
+        """Whether the session takes new speech (False from the moment it starts to close)."""
+        return self._accepting and not self.closed
+
+    @property
     def ending(self) -> bool:
         """Whether the session is leaving voice or has left."""
         return self._leaving is not None
