@@ -79,8 +79,9 @@ async def fake(tmp_path: Path) -> AsyncIterator[FakeDiscord]:
     await server.close()
 
 
-@pytest_asyncio.fixture
-async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
+async def start_bot(fake: FakeDiscord, tmp_path: Path) -> BotProcess:
+    """``voicebot run`` logged in to ``fake``, its models and data in ``tmp_path`` (kept across
+    restarts: start it again with the same folder)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("VOICEBOT_")}
     env.update(
         {
@@ -101,8 +102,10 @@ async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
             "PYTHONPATH": str(ROOT),
         }
     )
-    (tmp_path / "models").mkdir()
-    log = tmp_path / "bot.log"
+    (tmp_path / "models").mkdir(exist_ok=True)
+    fake.reset_connection()
+    starts = len(list(tmp_path.glob("bot*.log")))
+    log = tmp_path / ("bot.log" if not starts else f"bot-{starts + 1}.log")  # one log per process
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -125,5 +128,11 @@ async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
         await running.stop()
         pytest.fail(f"the bot did not log in to the fake Discord:\n{running.log_text()[-3000:]}")
     await running.wait_for_log("logged in as", STARTUP_TIMEOUT)  # on_ready waits ~2 s for more guilds
+    return running
+
+
+@pytest_asyncio.fixture
+async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    running = await start_bot(fake, tmp_path)
     yield running
     await running.stop()

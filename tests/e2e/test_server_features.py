@@ -1,12 +1,13 @@
 """Scenario 8: a server set up as its members expect: the default skip prefix, an imported
-dictionary word and join announcements, heard through the fake voice channel."""
+dictionary word and join announcements, heard through the fake voice channel; its settings and
+dictionary outlive a restart of the bot."""
 
 from __future__ import annotations
 
-import asyncio
+from pathlib import Path
 
-from tests.e2e.conftest import BotProcess
-from tests.e2e.listen import SILENCE, expected_audio, locate
+from tests.e2e.conftest import BotProcess, start_bot
+from tests.e2e.listen import expected_audio, locate, utterances
 from tests.fake_discord.server import ALICE, CAROL, VOICE_CHANNEL_ID, FakeDiscord
 
 SPOKEN = ["alice、サーバーのはなし", "carolさんが参加しました"]  # 鯖 is read さば without the import
@@ -25,19 +26,36 @@ async def test_skip_prefix_imported_reading_and_join_announcement_are_heard(
     await _run(fake, ALICE, "reader on")
     await fake.send_message(ALICE, ";これは読まない")  # the default skip prefix
     await fake.send_message(ALICE, "鯖の話")
-    await asyncio.sleep(0.5)
+    await utterances(fake.voice, 1, timeout=30)  # the message first, however slow the machine
     await fake.move(CAROL, VOICE_CHANNEL_ID)
+    await utterances(fake.voice, 2, timeout=30)
 
-    expected = [expected_audio(text) for text in SPOKEN]
-    needed = sum(len(audio) for audio in expected) // 960
-    for _ in range(300):
-        if len(fake.voice.packets) >= needed and fake.voice.packets[-1].opus == SILENCE:
-            break
-        await asyncio.sleep(0.1)
     heard = fake.voice.pcm()
     position = 0
-    for text, audio in zip(SPOKEN, expected, strict=True):
+    for text in SPOKEN:
+        audio = expected_audio(text)
         found, snr = locate(audio, heard, position)
         assert snr >= 20.0, f"{text!r} not heard after sample {position} (best match {snr:.1f} dB)"
         position = found + len(audio) - 960
     assert locate(expected_audio("alice、これは読まない"), heard)[1] < 10.0, "the skipped message was read"
+
+
+async def test_settings_and_dictionary_survive_a_restart(
+    fake: FakeDiscord, bot: BotProcess, tmp_path: Path
+) -> None:
+    await _run(fake, CAROL, "settings name_suffix", options={"suffix": "さん"})
+    await _run(fake, CAROL, "dict import", files={"file": ("words.csv", "鯖,サーバー\n".encode())})
+    await bot.stop()
+    assert bot.process.returncode == 0
+
+    again = await start_bot(fake, tmp_path)
+    try:
+        before = len(fake.calls)
+        await _run(fake, ALICE, "settings show")
+        shown = [c for c in fake.calls[before:] if c.method == "POST" and c.json and "content" in str(c.json)]
+        assert any("「さん」" in str(call.json) for call in shown), shown
+        before = len(fake.calls)
+        await _run(fake, ALICE, "dict list")
+        assert any("鯖 → サーバー" in str(call.json) for call in fake.calls[before:])
+    finally:
+        await again.stop()

@@ -134,6 +134,10 @@ class FakeDiscord:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
     # --- what tests use -----------------------------------------------------------------
+    def reset_connection(self) -> None:
+        """Forget the last login, so that :meth:`wait_connected` waits for the next bot process."""
+        self._connected.clear()
+
     async def wait_connected(self, timeout: float) -> None:
         """Wait until the bot has received READY and GUILD_CREATE."""
         await asyncio.wait_for(self._connected.wait(), timeout)
