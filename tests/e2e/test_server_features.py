@@ -1,14 +1,15 @@
 """Scenario 8: a server set up as its members expect: the default skip prefix, an imported
 dictionary word and join announcements, heard through the fake voice channel; its settings and
-dictionary outlive a restart of the bot."""
+dictionary outlive a restart of the bot; an auto-join channel brings the bot when a member enters."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from tests.e2e.conftest import BotProcess, start_bot
 from tests.e2e.listen import expected_audio, locate, utterances
-from tests.fake_discord.server import ALICE, CAROL, VOICE_CHANNEL_ID, FakeDiscord
+from tests.fake_discord.server import ALICE, BOB, BOT, CAROL, VOICE_CHANNEL_ID, FakeDiscord
 
 SPOKEN = ["alice、サーバーのはなし", "carolさんが参加しました"]  # 鯖 is read さば without the import
 
@@ -59,3 +60,21 @@ async def test_settings_and_dictionary_survive_a_restart(
         assert any("鯖 → サーバー" in str(call.json) for call in fake.calls[before:])
     finally:
         await again.stop()
+
+
+async def test_autojoin_brings_the_bot_when_a_member_enters_and_reads_the_channel(
+    fake: FakeDiscord, bot: BotProcess
+) -> None:
+    await _run(fake, CAROL, "autojoin add", channels={"voice": VOICE_CHANNEL_ID})
+    assert fake.voice_channel_of.get(BOT.id) is None
+    await fake.move(BOB, None)
+    await fake.move(BOB, VOICE_CHANNEL_ID)  # someone enters the paired voice channel
+    for _ in range(100):
+        if fake.voice_channel_of.get(BOT.id) == VOICE_CHANNEL_ID:
+            break
+        await asyncio.sleep(0.1)
+    assert fake.voice_channel_of.get(BOT.id) == VOICE_CHANNEL_ID, "the bot did not join by itself"
+    await fake.send_message(BOB, "じどうさんか")
+    (packets,) = await utterances(fake.voice, 1, timeout=30)
+    audio = expected_audio("bob、じどうさんか")
+    assert locate(audio, fake.voice.pcm(packets))[1] >= 20.0

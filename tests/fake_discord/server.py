@@ -165,12 +165,14 @@ class FakeDiscord:
         name: str,
         options: dict[str, Any] | None = None,
         files: dict[str, tuple[str, bytes]] | None = None,
+        channels: dict[str, int] | None = None,
     ) -> str:
         """Send an INTERACTION_CREATE for ``/name`` from ``user``; returns the interaction token.
 
         Args:
             options: string and number options by name.
             files: attachment options by name, as (file name, content); the bot downloads them from the fake.
+            channels: channel options by name, as the id of the guild's text or voice channel.
         """
         token = f"token-{next(self._ids)}"
         parts = name.split()
@@ -194,6 +196,16 @@ class FakeDiscord:
             }
             for key, value in (options or {}).items()
         ]
+        resolved_channels = {}
+        for option, channel_id in (channels or {}).items():
+            kind = 2 if channel_id == VOICE_CHANNEL_ID else 0
+            resolved_channels[str(channel_id)] = {
+                "id": str(channel_id),
+                "type": kind,
+                "name": "voice" if kind == 2 else "general",
+                "permissions": _PERMISSIONS,
+            }
+            command_options.append({"name": option, "type": 7, "value": str(channel_id)})
         for sub in reversed(parts[1:]):
             command_options = [{"name": sub, "type": 1, "options": command_options}]
         await self.dispatch(
@@ -226,7 +238,7 @@ class FakeDiscord:
                     "type": 1,
                     "options": command_options,
                     "guild_id": str(GUILD_ID),
-                    "resolved": {"attachments": attachments},
+                    "resolved": {"attachments": attachments, "channels": resolved_channels},
                 },
             },
         )
