@@ -88,12 +88,17 @@ def setup(ctx: PluginContext) -> None:
             raise Refusal("dict_missing", pattern=word)
         await respond(interaction, "dict_removed", ephemeral=False, pattern=word)
 
-    @group.command(name="list", description="辞書の一覧 / List the dictionary")
-    async def list_(interaction: discord.Interaction[Any]) -> None:
-        member = member_of(interaction)
-        entries = await db.list_dictionary(member.guild.id)
+    async def entries_or_empty(interaction: discord.Interaction[Any]) -> list[DictEntry]:
+        """The caller's server's dictionary; when it is empty, the caller has been told so."""
+        entries = await db.list_dictionary(member_of(interaction).guild.id)
         if not entries:
             await respond(interaction, "dict_empty")
+        return entries
+
+    @group.command(name="list", description="辞書の一覧 / List the dictionary")
+    async def list_(interaction: discord.Interaction[Any]) -> None:
+        entries = await entries_or_empty(interaction)
+        if not entries:
             return
 
         def heading(page: int, count: int) -> str:
@@ -105,10 +110,8 @@ def setup(ctx: PluginContext) -> None:
 
     @group.command(name="export", description="辞書をファイルに書き出す / Export the dictionary")
     async def export(interaction: discord.Interaction[Any]) -> None:
-        member = member_of(interaction)
-        entries = await db.list_dictionary(member.guild.id)
+        entries = await entries_or_empty(interaction)
         if not entries:
-            await respond(interaction, "dict_empty")
             return
         file = discord.File(io.BytesIO(dump_dictionary(entries)), filename="dictionary.json")
         await reply(interaction, text("dict_exported", interaction.locale, count=len(entries)), file=file)
