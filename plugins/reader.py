@@ -110,6 +110,21 @@ def setup(ctx: PluginContext) -> None:
         name="reader", description="チャンネルの読み上げ / Read a channel aloud", guild_only=True
     )
 
+    async def start_reading(
+        voice_channel: discord.VoiceChannel | discord.StageChannel, text_channel: discord.TextChannel
+    ) -> None:
+        """Join ``voice_channel`` (if not in voice yet) and read ``text_channel`` there, remembered
+        across restarts.
+
+        Raises:
+            Refusal: the voice channel could not be joined.
+        """
+        guild_id = voice_channel.guild.id
+        await services.sessions.join(voice_channel, text_channel)
+        await db.set_reader_channels(guild_id, text_channel.id, voice_channel.id)
+        channels[guild_id] = text_channel.id
+        last_speaker.pop(guild_id, None)
+
     @group.command(name="on", description="このチャンネルを読み上げます / Read this channel aloud")
     async def on(interaction: discord.Interaction[Any]) -> None:
         member = member_of(interaction)
@@ -118,10 +133,7 @@ def setup(ctx: PluginContext) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # a refusal stays private
         text_channel = interaction.channel
         assert text_channel is not None
-        await services.sessions.join(member.voice.channel, text_channel)  # type: ignore[arg-type]
-        await db.set_reader_channels(member.guild.id, text_channel.id, member.voice.channel.id)
-        channels[member.guild.id] = text_channel.id
-        last_speaker.pop(member.guild.id, None)
+        await start_reading(member.voice.channel, text_channel)  # type: ignore[arg-type]
         await respond(interaction, "reader_on", channel=f"<#{text_channel.id}>")
 
     @group.command(name="off", description="読み上げを終了します / Stop reading")
@@ -205,13 +217,9 @@ def setup(ctx: PluginContext) -> None:
         if text_channel is None:  # not paired, or the text channel was deleted
             return
         try:
-            await services.sessions.join(entered, text_channel)  # type: ignore[arg-type]
+            await start_reading(entered, text_channel)  # type: ignore[arg-type]
         except Refusal as refusal:
             _log.warning("guild %s: auto-join of %s failed: %s", guild.id, entered.id, refusal.key)
-            return
-        await db.set_reader_channels(guild.id, text_channel.id, entered.id)
-        channels[guild.id] = text_channel.id
-        last_speaker.pop(guild.id, None)
 
     autojoin = app_commands.Group(
         name="autojoin", description="自動参加(管理者) / Join voice by itself (admins)", guild_only=True
