@@ -60,14 +60,14 @@ def select_voice(settings: Settings, requested: str | None) -> Voice:
         return OpenJTalkVoice()
     if requested and requested.endswith(VOICE_SUFFIX):
         return NeuralVoice.load(Path(requested), device=_device(settings))
-    voices = {**discover_voices(settings.models_dir), **nested_voices(settings.models_dir)}
+    aside = nested_voices(settings.models_dir)
+    voices = {**discover_voices(settings.models_dir), **aside}
     if name in voices:
         return NeuralVoice.load(voices[name], device=_device(settings))
     if requested:
         known = ", ".join([*voices, OPENJTALK_NAME])
         raise UnknownVoice(f"no voice {name!r} in {settings.models_dir}: the voices are {known}")
-    aside = [f"--voice {n}" for n in nested_voices(settings.models_dir)]
-    hint = f"; to hear a voice kept aside there: {', '.join(aside)}" if aside else ""
+    hint = f"; to hear a voice kept aside there: {', '.join(f'--voice {n}' for n in aside)}" if aside else ""
     print(
         f"note: no neural voice {name!r} in {settings.models_dir} yet, speaking with the Open JTalk voice "
         f"(install a voice file there or set {ENV_PREFIX}DEFAULT_VOICE{hint})",
