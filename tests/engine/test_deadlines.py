@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from voicebot.engine.admission import Admission
-from voicebot.engine.deadlines import FIRST_DUE_S, MARGIN_S, Playback, earliest
+from voicebot.engine.deadlines import FIRST_DUE_S, MARGIN_S, Playback, earliest, playback_gaps
 
 # Seconds of audio per chunk of a neural voice's 20-character message: 24 frames, then 96, 128, the rest.
 CHUNKS = [0.26, 1.02, 1.37, 0.3]
@@ -38,15 +38,7 @@ class FakeRequest:
 
     def underruns(self) -> list[float]:
         """Gaps a listener hears: a chunk produced after the audio before it finished playing."""
-        if not self.produced_at:
-            return []
-        start, played, gaps = self.produced_at[0], 0.0, []
-        for duration, at in zip(self.chunks, self.produced_at, strict=False):
-            if at > start + played + 1e-9:
-                gaps.append(at - (start + played))
-                start += at - (start + played)  # playback resumes when the chunk arrives
-            played += duration
-        return gaps
+        return playback_gaps(self.produced_at, self.chunks)
 
 
 def simulate(requests: list[FakeRequest], deadline_first: bool = True) -> float:
@@ -113,6 +105,14 @@ def test_a_new_request_preempts_a_continuation_with_slack() -> None:
     started = Playback(submitted_at=0.0)
     started.produced_chunk(FIRST, now=0.2)  # due at 0.2 + 0.26 - 0.1 = 0.36: about to run dry
     assert earliest([("new", new), ("started", started)]) == "started"
+
+
+def test_playback_gaps_are_the_silences_a_listener_hears() -> None:
+    assert playback_gaps([], []) == []
+    assert playback_gaps([0.0, 0.9, 2.0], [1.0, 1.0, 1.0]) == []  # each before the one before ran out
+    # The second chunk is 0.5 s late; playback resumes when it comes (at 1.5), so the fourth,
+    # arriving at 3.0, is exactly on time rather than a second gap.
+    assert playback_gaps([0.0, 1.5, 2.4, 3.0], [1.0, 1.0, 0.5, 1.0]) == pytest.approx([0.5])
 
 
 def test_a_retry_owes_its_skipped_chunks_at_once() -> None:

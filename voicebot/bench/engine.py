@@ -24,6 +24,7 @@ from pathlib import Path
 from voicebot.cli.common import init
 from voicebot.config import Settings
 from voicebot.engine import Engine, EngineBusy, EngineTuning, UnknownVoice, WorkerInfo
+from voicebot.engine.deadlines import playback_gaps
 
 __all__ = ["MESSAGE", "run"]
 
@@ -95,20 +96,14 @@ def _random_voice(path: Path) -> Path:
 async def _one(engine: Engine, index: int) -> _Request:
     """Time one request, chunk by chunk."""
     started = time.perf_counter()
-    first = playing_from = None
-    played = 0.0
-    underruns: list[float] = []
+    arrivals: list[float] = []
+    durations: list[float] = []
     async for chunk in engine.synthesize(MESSAGE, voice=_BENCH_VOICE, guild_id=index, timeout=600):
-        now = time.perf_counter()
-        if first is None:
-            first = playing_from = now - started
-        elif now - started > playing_from + played:  # the audio before it has run out
-            gap = now - started - (playing_from + played)
-            underruns.append(gap)
-            playing_from += gap
-        played += chunk.samples.size / chunk.sample_rate
+        arrivals.append(time.perf_counter() - started)
+        durations.append(chunk.samples.size / chunk.sample_rate)
     total = time.perf_counter() - started
-    return _Request(first or total, total, played, underruns)
+    first = arrivals[0] if arrivals else total
+    return _Request(first, total, sum(durations), playback_gaps(arrivals, durations))
 
 
 async def _level(engine: Engine, concurrency: int, requests: int) -> _Result:

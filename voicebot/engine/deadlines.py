@@ -11,11 +11,11 @@ Everything here is plain arithmetic on times passed in, so it is tested with a f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-__all__ = ["FIRST_DUE_S", "MARGIN_S", "Playback", "earliest"]
+__all__ = ["FIRST_DUE_S", "MARGIN_S", "Playback", "earliest", "playback_gaps"]
 
 T = TypeVar("T")
 
@@ -81,3 +81,22 @@ def earliest(items: Iterable[tuple[T, Playback]]) -> T | None:
         if best is None or key < best:
             best, chosen = key, item
     return chosen
+
+
+def playback_gaps(arrivals: Sequence[float], durations: Sequence[float]) -> list[float]:
+    """The silences a listener hears: chunk ``i`` arriving at ``arrivals[i]`` after the audio
+    before it (``durations`` seconds each, playing from the first arrival) has run out.
+    Playback resumes when the late chunk arrives, so later chunks are judged from there.
+
+    Returns: the length of each gap, in order (empty: the stream never ran dry).
+    """
+    gaps: list[float] = []
+    if not arrivals:
+        return gaps
+    start, played = arrivals[0], 0.0
+    for at, duration in zip(arrivals, durations, strict=False):
+        if at > start + played:
+            gaps.append(at - (start + played))
+            start = at - played
+        played += duration
+    return gaps
