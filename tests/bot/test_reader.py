@@ -275,6 +275,21 @@ async def test_the_reader_and_announcements_use_the_name_reading(
     await channel.post((channel.admin, "こんにちは"))
     assert channel.said == ["タロー、こんにちは"]
 
+    session = services.sessions.get(channel.admin.guild.id)
+    assert session is not None
+    heard: list[str] = []
+    enqueue = session.enqueue
+    session.enqueue = lambda utterance: (heard.append(utterance.text), enqueue(utterance))[1]  # type: ignore[method-assign]
+    await invoke(channel.registry, "settings announce_joins", FakeInteraction(channel.admin), state="on")
+    guest = channel.member("ゲスト")
+    await invoke(channel.registry, "voice name", FakeInteraction(guest), reading="おきゃく")
+    before = SimpleNamespace(channel=None)
+    guest.join(channel.admin.voice.channel)  # type: ignore[union-attr]
+    after = SimpleNamespace(channel=guest.voice.channel)  # type: ignore[union-attr]
+    await channel.registry.dispatch("voice_state_update", guest, before, after)
+    await asyncio.sleep(1.2)
+    assert heard == ["おきゃくさんが参加しました"]
+
 
 async def test_replies_say_whom_they_answer_when_switched_on(channel: Channel, services: BotServices) -> None:
     other = channel.member("じろう")
