@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voicebot.bench.quality import Dnsmos
+
 __all__ = ["SentenceRow", "Summary", "spectrogram_png", "write_report"]
 
 _FFT, _HOP = 1024, 256
@@ -37,7 +39,7 @@ class Summary:
     mcd_db: float | None
     f0_rmse_cents: float | None
     voicing_error: float | None
-    dnsmos: tuple[float, float, float, float] | None  # P.808, OVRL, SIG, BAK
+    dnsmos: Dnsmos | None
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def write_report(
     )
     lines = []
     for s in summaries:
-        mos = s.dnsmos or (None, None, None, None)
+        mos = (s.dnsmos.p808, s.dnsmos.ovrl, s.dnsmos.sig, s.dnsmos.bak) if s.dnsmos else (None,) * 4
         lines.append(
             f"<tr><td>{html.escape(s.name)}</td>"
             + "".join(f"<td>{_cell(v, 2)}</td>" for v in mos)

@@ -178,15 +178,15 @@ def _report(out: Path, speaker: str, utterances: list[Utterance], scores: list[V
     voice, jtalk = scores
     folder = out / "spectrograms"
     folder.mkdir(exist_ok=True)
-    recordings = [out / "reference" / Path(u.audio).name for u in utterances]
-    reference_mos = [dnsmos(*_read(path)) if dnsmos_available() else None for path in recordings]
+    scored = dnsmos_available()
+    reference_mos: list[Dnsmos | None] = []
     rows = []
-    for utterance, path, ours, theirs, mos in zip(
-        utterances, recordings, voice.sentences, jtalk.sentences, reference_mos, strict=True
-    ):
-        stem = ours.stem
+    for utterance, ours, theirs in zip(utterances, voice.sentences, jtalk.sentences, strict=True):
+        stem, path = ours.stem, out / "reference" / Path(utterance.audio).name
         audios = [_read(path), _read(out / "voice" / f"{stem}.wav"), _read(out / "openjtalk" / f"{stem}.wav")]
         spectrogram_png(folder / f"{stem}.png", audios)
+        mos = dnsmos(*audios[0]) if scored else None
+        reference_mos.append(mos)
         notes = [f"OVRL {mos.ovrl:.2f}" if mos else ""]
         for s in (ours, theirs):
             quality = f"OVRL {s.dnsmos.ovrl:.2f}, " if s.dnsmos else ""
@@ -195,9 +195,8 @@ def _report(out: Path, speaker: str, utterances: list[Utterance], scores: list[V
             )
         files = [f"reference/{path.name}", f"voice/{stem}.wav", f"openjtalk/{stem}.wav"]
         rows.append(SentenceRow(stem, utterance.text, files, notes))
-    recording_mos = _mean_dnsmos(reference_mos)
     summaries = [
-        Summary("recordings", None, 1.0, None, None, None, _mos_tuple(recording_mos)),
+        Summary("recordings", None, 1.0, None, None, None, _mean_dnsmos(reference_mos)),
         *(
             Summary(
                 s.name,
@@ -206,7 +205,7 @@ def _report(out: Path, speaker: str, utterances: list[Utterance], scores: list[V
                 s.mcd_db,
                 s.pitch.rmse_cents,
                 s.pitch.voicing_error,
-                _mos_tuple(s.dnsmos),
+                s.dnsmos,
             )
             for s in scores
         ),
@@ -217,14 +216,10 @@ def _report(out: Path, speaker: str, utterances: list[Utterance], scores: list[V
         summaries,
         rows,
         ["recording", voice.name, "Open JTalk"],
-        None if dnsmos_available() else f"DNSMOS left out: {_NO_DNSMOS}",
+        None if scored else f"DNSMOS left out: {_NO_DNSMOS}",
     )
 
 
 def _read(path: Path) -> tuple[np.ndarray, int]:
     audio, rate = soundfile.read(str(path), dtype="float32")
     return audio, rate
-
-
-def _mos_tuple(mos: Dnsmos | None) -> tuple[float, float, float, float] | None:
-    return None if mos is None else (mos.p808, mos.ovrl, mos.sig, mos.bak)
