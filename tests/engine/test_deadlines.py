@@ -134,7 +134,7 @@ def test_admission_refuses_what_the_worker_cannot_keep_flowing() -> None:
     )
     admitted: list[tuple[object, str]] = []
     for guild in range(40):
-        if not admission.admits(admitted, guild, "neural", 1, owed_first=[v for _, v in admitted]):
+        if not admission.admits(admitted, guild, "neural", 1, owed_first=admitted):
             break
         admitted.append((guild, "neural"))
     assert len(admitted) == 9  # 9 first chunks owed at once fit in 0.2 s of one worker

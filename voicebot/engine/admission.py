@@ -18,7 +18,7 @@ would run dry meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 __all__ = ["Admission"]
 
@@ -80,17 +80,23 @@ class Admission:
         """Worker-seconds of a first chunk of ``voice`` (zero until one was measured)."""
         return self._first.get(voice, 0.0)
 
-    def load(self, requests: Iterable[tuple[Hashable, str]]) -> float:
-        """Workers needed to keep every stream of ``requests`` (``(guild, voice)`` per admitted,
-        unfinished request; guild None for none) playing."""
+    @staticmethod
+    def _per_stream(requests: Iterable[tuple[Hashable, str]], cost: Callable[[str], float]) -> float:
+        """Sum of ``cost`` over streams: a guild's requests are one stream (its dearest voice),
+        a request without a guild (None) is one of its own."""
         streams: dict[Hashable, float] = {}
         alone = 0.0
         for guild, voice in requests:
             if guild is None:
-                alone += self.cost(voice)
+                alone += cost(voice)
             else:
-                streams[guild] = max(streams.get(guild, 0.0), self.cost(voice))
+                streams[guild] = max(streams.get(guild, 0.0), cost(voice))
         return alone + sum(streams.values())
+
+    def load(self, requests: Iterable[tuple[Hashable, str]]) -> float:
+        """Workers needed to keep every stream of ``requests`` (``(guild, voice)`` per admitted,
+        unfinished request; guild None for none) playing."""
+        return self._per_stream(requests, self.cost)
 
     def admits(
         self,
@@ -98,11 +104,11 @@ class Admission:
         guild: Hashable,
         voice: str,
         workers: int,
-        owed_first: Iterable[str] = (),
+        owed_first: Iterable[tuple[Hashable, str]] = (),
     ) -> bool:
         """Whether a request of ``guild`` for ``voice`` fits beside the ``admitted`` ones on
-        ``workers`` workers, ``owed_first`` naming the voices of those whose first chunk is
-        still to come.
+        ``workers`` workers, ``owed_first`` being those (``(guild, voice)``) whose first chunk
+        is still to come (a guild plays its messages in turn: one first chunk each is owed now).
 
         A request is always admitted when nothing else is: an idle engine serves even a voice
         slower than real time (the validator bounds how slow a voice may be).
@@ -110,7 +116,7 @@ class Admission:
         admitted = list(admitted)
         if not admitted:
             return workers > 0
-        firsts = sum(self.first_cost(v) for v in owed_first) + self.first_cost(voice)
+        firsts = self._per_stream([*owed_first, (guild, voice)], self.first_cost)
         return (
             self.load([*admitted, (guild, voice)]) <= self.utilization * workers
             and firsts <= self.first_budget_s * workers

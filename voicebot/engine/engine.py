@@ -631,9 +631,7 @@ class Engine:
         live = sum(1 for worker in self._workers if worker.ready and not worker.gone)
         admitted = self._admitted()
         pairs = ((r.guild, r.voice) for r in admitted)
-        # A guild plays its messages one after the other: only one first chunk of each is owed now.
-        owed_by_guild = {r.guild: r.voice for r in admitted if r.delivered == 0 and r.guild is not None}
-        owed = [*owed_by_guild.values(), *(r.voice for r in admitted if r.delivered == 0 and r.guild is None)]
+        owed = ((r.guild, r.voice) for r in admitted if r.delivered == 0)
         if not self._admission.admits(pairs, request.guild, request.voice, live, owed):
             raise EngineBusy(
                 f"the voice workers are busy keeping {len(admitted)} messages playing without gaps, "
