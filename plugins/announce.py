@@ -74,12 +74,11 @@ def setup(ctx: PluginContext) -> None:
     ) -> None:
         if member.bot:
             return
-        session = services.sessions.get(member.guild.id)
-        here = getattr(getattr(session, "voice", None), "channel", None)
+        here = services.sessions.channel_id(member.guild.id)
         if here is None or before.channel == after.channel:
             return
-        entered = after.channel is not None and after.channel.id == here.id
-        left = before.channel is not None and before.channel.id == here.id
+        entered = after.channel is not None and after.channel.id == here
+        left = before.channel is not None and before.channel.id == here
         if not (entered or left):
             return
         if not (await services.db.get_guild_settings(member.guild.id)).read_joins:

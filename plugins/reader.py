@@ -180,11 +180,6 @@ def setup(ctx: PluginContext) -> None:
     async def on_ready() -> None:
         channels.update({r.guild_id: r.text_channel_id for r in await db.all_reader_channels()})
 
-    def voice_channel_id(guild_id: int) -> int | None:
-        """The voice channel the bot speaks in for this guild (its chat is text-in-voice)."""
-        channel = getattr(getattr(services.sessions.get(guild_id), "voice", None), "channel", None)
-        return getattr(channel, "id", None)
-
     def read_guild(message: discord.Message) -> int | None:
         """The id of the message's guild if the message is in the channel read there, or in the
         chat of the voice channel the bot is in (text-in-voice)."""
@@ -192,7 +187,7 @@ def setup(ctx: PluginContext) -> None:
         if guild is None or guild.id not in channels:
             return None
         here = message.channel.id
-        return guild.id if here in (channels[guild.id], voice_channel_id(guild.id)) else None
+        return guild.id if here in (channels[guild.id], services.sessions.channel_id(guild.id)) else None
 
     async def on_message(message: discord.Message) -> None:
         guild_id = read_guild(message)
@@ -261,14 +256,13 @@ def setup(ctx: PluginContext) -> None:
         """The member-level settings: the required role (ignored once the role is deleted) and
         whether only members in the bot's voice channel are read."""
         role = options.required_role
-        in_role = any(r.id == role for r in author.roles)
-        if role is not None and author.guild.get_role(role) is not None and not in_role:
+        role_counts = role is not None and author.guild.get_role(role) is not None
+        if role_counts and not any(r.id == role for r in author.roles):
             return False
         if options.voice_members_only:
-            session = services.sessions.get(guild_id)
-            here = getattr(getattr(session, "voice", None), "channel", None)
+            here = services.sessions.channel_id(guild_id)
             there = author.voice.channel if author.voice is not None else None
-            return here is not None and there is not None and there.id == here.id
+            return here is not None and there is not None and there.id == here
         return True
 
     async def read(guild_id: int, message: discord.Message) -> None:

@@ -75,6 +75,12 @@ class SessionManager:
         """Live sessions: servers the bot is in voice in."""
         return sum(1 for session in self._sessions.values() if not session.closed)
 
+    def channel_id(self, guild_id: int) -> int | None:
+        """The id of the voice channel the guild's live session speaks in, if any."""
+        session = self.get(guild_id)
+        channel = session.voice.channel if session is not None else None
+        return channel.id if channel is not None else None
+
     def get(self, guild_id: int) -> VoiceSession | None:
         """The guild's live session, if any (not one that is closing: a kicked bot's next message
         starts a new session instead of being refused by the old one)."""
