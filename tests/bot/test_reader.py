@@ -20,6 +20,7 @@ from tests.bot.fakes import (
 )
 from tests.bot.helpers import invoke
 from voicebot.bot import BotServices, PluginRegistry
+from voicebot.bot.voice.session import Utterance
 
 ENGLISH = discord.Locale.american_english
 
@@ -44,6 +45,21 @@ class Channel:
 
     def member(self, name: str, **kwargs: object) -> FakeMember:
         return FakeMember(self.admin.guild, name, **kwargs)  # type: ignore[arg-type]
+
+
+def _queued_texts(services: BotServices, guild_id: int) -> list[str]:
+    """The texts queued in the guild's voice session from now on (announcements included)."""
+    session = services.sessions.get(guild_id)
+    assert session is not None
+    texts: list[str] = []
+    enqueue = session.enqueue
+
+    def record(utterance: Utterance) -> None:
+        texts.append(utterance.text)
+        enqueue(utterance)
+
+    session.enqueue = record  # type: ignore[method-assign]
+    return texts
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -231,11 +247,7 @@ async def test_joins_and_leaves_are_announced_and_bursts_counted(
     channel: Channel, services: BotServices
 ) -> None:
     guild = channel.admin.guild
-    session = services.sessions.get(guild.id)
-    assert session is not None
-    heard: list[str] = []
-    enqueue = session.enqueue
-    session.enqueue = lambda utterance: (heard.append(utterance.text), enqueue(utterance))[1]  # type: ignore[method-assign]
+    heard = _queued_texts(services, guild.id)
     voice_channel = channel.admin.voice.channel  # type: ignore[union-attr]
 
     async def move(member: FakeMember, to: object) -> None:
@@ -275,11 +287,7 @@ async def test_the_reader_and_announcements_use_the_name_reading(
     await channel.post((channel.admin, "こんにちは"))
     assert channel.said == ["タロー、こんにちは"]
 
-    session = services.sessions.get(channel.admin.guild.id)
-    assert session is not None
-    heard: list[str] = []
-    enqueue = session.enqueue
-    session.enqueue = lambda utterance: (heard.append(utterance.text), enqueue(utterance))[1]  # type: ignore[method-assign]
+    heard = _queued_texts(services, channel.admin.guild.id)
     await invoke(channel.registry, "settings announce_joins", FakeInteraction(channel.admin), state="on")
     guest = channel.member("ゲスト")
     await invoke(channel.registry, "voice name", FakeInteraction(guest), reading="おきゃく")
