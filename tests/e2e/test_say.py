@@ -7,7 +7,7 @@ import time
 from tests.audio.helpers import aligned_snr
 from tests.e2e.conftest import BotProcess
 from tests.e2e.listen import expected_audio, utterances
-from tests.fake_discord.server import ALICE, APPLICATION_ID, BOT, VOICE_CHANNEL_ID, FakeDiscord
+from tests.fake_discord.server import ALICE, APPLICATION_ID, VOICE_CHANNEL_ID, FakeDiscord
 
 
 async def test_say_is_answered_and_heard(fake: FakeDiscord, bot: BotProcess) -> None:
@@ -21,7 +21,7 @@ async def test_say_is_answered_and_heard(fake: FakeDiscord, bot: BotProcess) -> 
         "POST", f"/webhooks/{APPLICATION_ID}/{token}", timeout=20, after=before
     )
     assert follow_up.json["content"]
-    assert fake.voice_channel_of[BOT.id] == VOICE_CHANNEL_ID
+    assert fake.bot_channel() == VOICE_CHANNEL_ID
 
     (packets,) = await utterances(fake.voice, 1, timeout=30)
     latency = packets[0].at - sent

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.e2e.conftest import BotProcess, start_bot
 from tests.e2e.listen import expected_audio, locate, utterances
-from tests.fake_discord.server import ALICE, BOB, BOT, CAROL, VOICE_CHANNEL_ID, FakeDiscord
+from tests.fake_discord.server import ALICE, BOB, CAROL, VOICE_CHANNEL_ID, FakeDiscord
 
 SPOKEN = ["alice、サーバーのはなし", "carolさんが参加しました"]  # 鯖 is read さば without the import
 
@@ -66,14 +66,14 @@ async def test_autojoin_brings_the_bot_when_a_member_enters_and_reads_the_channe
     fake: FakeDiscord, bot: BotProcess
 ) -> None:
     await _run(fake, CAROL, "autojoin add", channels={"voice": VOICE_CHANNEL_ID})
-    assert fake.voice_channel_of.get(BOT.id) is None
+    assert fake.bot_channel() is None
     await fake.move(BOB, None)
     await fake.move(BOB, VOICE_CHANNEL_ID)  # someone enters the paired voice channel
     for _ in range(100):
-        if fake.voice_channel_of.get(BOT.id) == VOICE_CHANNEL_ID:
+        if fake.bot_channel() == VOICE_CHANNEL_ID:
             break
         await asyncio.sleep(0.1)
-    assert fake.voice_channel_of.get(BOT.id) == VOICE_CHANNEL_ID, "the bot did not join by itself"
+    assert fake.bot_channel() == VOICE_CHANNEL_ID, "the bot did not join by itself"
     await fake.send_message(BOB, "じどうさんか")
     (packets,) = await utterances(fake.voice, 1, timeout=30)
     audio = expected_audio("bob、じどうさんか")

@@ -17,11 +17,13 @@ from aiohttp import WSMsgType, web
 
 from tests.fake_discord.voice import VoiceServer
 
-__all__ = ["FakeDiscord", "RestCall", "User"]
+__all__ = ["FakeDiscord", "FakeGuild", "RestCall", "User"]
 
 GUILD_ID = 900_000_000_000_000_001
 TEXT_CHANNEL_ID = 900_000_000_000_000_002
 VOICE_CHANNEL_ID = 900_000_000_000_000_003
+OTHER_VOICE_CHANNEL_ID = 900_000_000_000_000_004
+_GUILD_STRIDE = 1000  # guild k's ids are guild 0's plus k * _GUILD_STRIDE
 APPLICATION_ID = 900_000_000_000_000_010
 OWNER_ID = 900_000_000_000_000_099
 _PERMISSIONS = str((1 << 41) - 1 & ~(1 << 3 | 1 << 5))  # all but Administrator and Manage Server
@@ -57,6 +59,49 @@ ADMIN_ROLE_NAME = "読み上げ管理"
 CAROL = User(900_000_000_000_000_023, "carol", roles=(ADMIN_ROLE_ID,))
 
 
+@dataclass(frozen=True)
+class FakeGuild:
+    """One guild of the fake: a text channel, two voice channels and its listener.
+
+    Guild 0 is the tests' guild (ALICE listens in its voice channel, BOB beside her); in the
+    others a guild-specific member listens, since a user is in one voice channel at a time.
+    """
+
+    index: int
+
+    def _id(self, base: int) -> int:
+        return base + self.index * _GUILD_STRIDE
+
+    @property
+    def id(self) -> int:
+        return self._id(GUILD_ID)
+
+    @property
+    def text_channel(self) -> int:
+        return self._id(TEXT_CHANNEL_ID)
+
+    @property
+    def voice_channel(self) -> int:
+        return self._id(VOICE_CHANNEL_ID)
+
+    @property
+    def other_voice_channel(self) -> int:
+        """A second voice channel, empty unless a test moves someone there."""
+        return self._id(OTHER_VOICE_CHANNEL_ID)
+
+    @property
+    def listener(self) -> User:
+        """Who sits in :attr:`voice_channel` from the start and sends the guild's commands."""
+        return ALICE if self.index == 0 else User(self._id(ALICE.id), f"listener{self.index}")
+
+    @property
+    def members(self) -> list[User]:
+        return [BOT, ALICE, BOB, CAROL] if self.index == 0 else [BOT, self.listener, CAROL]
+
+
+MAIN = FakeGuild(0)
+
+
 @dataclass
 class RestCall:
     """One recorded REST request."""
@@ -78,16 +123,20 @@ class FakeDiscord:
 
     Args:
         tls: the context the voice websocket is served with.
+        guilds: how many guilds the bot is in (:class:`FakeGuild` 0 to ``guilds - 1``).
     """
 
-    def __init__(self, tls: ssl.SSLContext) -> None:
+    def __init__(self, tls: ssl.SSLContext, guilds: int = 1) -> None:
         self.tls = tls
+        self.guilds = [FakeGuild(index) for index in range(guilds)]
         self.voice = VoiceServer()
         self.calls: list[RestCall] = []
         self.files: dict[str, bytes] = {}  # attachment id -> content
         self.identifies = 0
         self.resumes = 0
-        self.voice_channel_of: dict[int, int | None] = {ALICE.id: VOICE_CHANNEL_ID, BOB.id: VOICE_CHANNEL_ID}
+        self.voice_channel_of: dict[int, int | None] = {BOB.id: VOICE_CHANNEL_ID}  # humans' channels
+        self.voice_channel_of.update({guild.listener.id: guild.voice_channel for guild in self.guilds})
+        self.bot_channels: dict[int, int | None] = {}  # guild id -> the bot's voice channel
         self.voice_requests: list[int | None] = []  # the channel of each op 4 the bot sent; None: leave
         self._ids = itertools.count(950_000_000_000_000_000)
         self._gateway: _Gateway | None = None
@@ -142,6 +191,10 @@ class FakeDiscord:
         """Wait until the bot has received READY and GUILD_CREATE."""
         await asyncio.wait_for(self._connected.wait(), timeout)
 
+    def bot_channel(self, guild: FakeGuild = MAIN) -> int | None:
+        """The voice channel the bot is in, in ``guild`` (None: not in voice)."""
+        return self.bot_channels.get(guild.id)
+
     async def wait_for_call(self, method: str, path_part: str, timeout: float, after: int = 0) -> RestCall:
         """The first recorded call (from index ``after``) whose path contains ``path_part``."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -166,6 +219,7 @@ class FakeDiscord:
         options: dict[str, Any] | None = None,
         files: dict[str, tuple[str, bytes]] | None = None,
         channels: dict[str, int] | None = None,
+        guild: FakeGuild = MAIN,
     ) -> str:
         """Send an INTERACTION_CREATE for ``/name`` from ``user``; returns the interaction token.
 
@@ -173,6 +227,7 @@ class FakeDiscord:
             options: string and number options by name.
             files: attachment options by name, as (file name, content); the bot downloads them from the fake.
             channels: channel options by name, as the id of the guild's text or voice channel.
+            guild: where the command is used (in its text channel).
         """
         token = f"token-{next(self._ids)}"
         parts = name.split()
@@ -198,7 +253,7 @@ class FakeDiscord:
         ]
         resolved_channels = {}
         for option, channel_id in (channels or {}).items():
-            kind = 2 if channel_id == VOICE_CHANNEL_ID else 0
+            kind = 2 if channel_id in (guild.voice_channel, guild.other_voice_channel) else 0
             resolved_channels[str(channel_id)] = {
                 "id": str(channel_id),
                 "type": kind,
@@ -216,12 +271,12 @@ class FakeDiscord:
                 "type": 2,
                 "token": token,
                 "version": 1,
-                "guild_id": str(GUILD_ID),
-                "channel_id": str(TEXT_CHANNEL_ID),
+                "guild_id": str(guild.id),
+                "channel_id": str(guild.text_channel),
                 "channel": {
-                    "id": str(TEXT_CHANNEL_ID),
+                    "id": str(guild.text_channel),
                     "type": 0,
-                    "guild_id": str(GUILD_ID),
+                    "guild_id": str(guild.id),
                     "name": "general",
                 },
                 "member": {**self._member(user), "permissions": _PERMISSIONS},
@@ -229,7 +284,7 @@ class FakeDiscord:
                 "guild_locale": "ja",
                 "app_permissions": _PERMISSIONS,
                 "entitlements": [],
-                "authorizing_integration_owners": {"0": str(GUILD_ID)},
+                "authorizing_integration_owners": {"0": str(guild.id)},
                 "context": 0,
                 "attachment_size_limit": 10 * 1024 * 1024,
                 "data": {
@@ -237,7 +292,7 @@ class FakeDiscord:
                     "name": parts[0],
                     "type": 1,
                     "options": command_options,
-                    "guild_id": str(GUILD_ID),
+                    "guild_id": str(guild.id),
                     "resolved": {"attachments": attachments, "channels": resolved_channels},
                 },
             },
@@ -251,10 +306,17 @@ class FakeDiscord:
             {**self._message(user, content), "guild_id": str(GUILD_ID), "member": self._member(user)},
         )
 
-    async def move(self, user: User, channel_id: int | None) -> None:
-        """A VOICE_STATE_UPDATE: ``user`` joins ``channel_id`` (None: leaves voice)."""
+    async def move(self, user: User, channel_id: int | None, guild: FakeGuild = MAIN) -> None:
+        """A VOICE_STATE_UPDATE: ``user`` joins ``channel_id`` of ``guild`` (None: leaves voice).
+
+        Moving the bot is what an admin's drag does: its voice state changes and, when it lands
+        in a channel, a VOICE_SERVER_UPDATE follows, as after the bot's own request.
+        """
+        if user == BOT:
+            await self._move_bot(guild, channel_id)
+            return
         self.voice_channel_of[user.id] = channel_id
-        await self.dispatch("VOICE_STATE_UPDATE", self._voice_state(user, channel_id))
+        await self.dispatch("VOICE_STATE_UPDATE", self._voice_state(user, channel_id, guild))
 
     async def drop_gateway(self, code: int = 4000) -> None:
         """Close the bot's gateway websocket with ``code``."""
@@ -291,9 +353,9 @@ class FakeDiscord:
             "flags": 0,
         }
 
-    def _voice_state(self, user: User, channel_id: int | None) -> dict[str, Any]:
+    def _voice_state(self, user: User, channel_id: int | None, guild: FakeGuild) -> dict[str, Any]:
         return {
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(guild.id),
             "channel_id": None if channel_id is None else str(channel_id),
             "user_id": str(user.id),
             "member": self._member(user),
@@ -320,11 +382,11 @@ class FakeDiscord:
             "flags": 0,
         }
 
-    def _guild(self) -> dict[str, Any]:
-        users = [BOT, ALICE, BOB, CAROL]
+    def _guild(self, guild: FakeGuild) -> dict[str, Any]:
+        users = guild.members
         return {
-            "id": str(GUILD_ID),
-            "name": "fake guild",
+            "id": str(guild.id),
+            "name": f"fake guild {guild.index}",
             "owner_id": str(OWNER_ID),  # nobody in the tests: owners may do anything
             "icon": None,
             "unavailable": False,
@@ -346,10 +408,10 @@ class FakeDiscord:
             "guild_scheduled_events": [],
             "presences": [],
             "joined_at": _TIMESTAMP,
-            "roles": [self._role(GUILD_ID, "@everyone", 0), self._role(ADMIN_ROLE_ID, ADMIN_ROLE_NAME, 1)],
+            "roles": [self._role(guild.id, "@everyone", 0), self._role(ADMIN_ROLE_ID, ADMIN_ROLE_NAME, 1)],
             "channels": [
                 {
-                    "id": str(TEXT_CHANNEL_ID),
+                    "id": str(guild.text_channel),
                     "type": 0,
                     "name": "general",
                     "position": 0,
@@ -357,23 +419,28 @@ class FakeDiscord:
                     "nsfw": False,
                     "parent_id": None,
                 },
-                {
-                    "id": str(VOICE_CHANNEL_ID),
-                    "type": 2,
-                    "name": "voice",
-                    "position": 1,
-                    "bitrate": 64000,
-                    "user_limit": 0,
-                    "permission_overwrites": [],
-                    "parent_id": None,
-                    "rtc_region": None,
-                },
+                *(
+                    {
+                        "id": str(channel),
+                        "type": 2,
+                        "name": name,
+                        "position": position,
+                        "bitrate": 64000,
+                        "user_limit": 0,
+                        "permission_overwrites": [],
+                        "parent_id": None,
+                        "rtc_region": None,
+                    }
+                    for position, (channel, name) in enumerate(
+                        [(guild.voice_channel, "voice"), (guild.other_voice_channel, "voice 2")], start=1
+                    )
+                ),
             ],
             "members": [self._member(user) for user in users],
             "voice_states": [
-                self._voice_state(user, channel)
+                self._voice_state(user, channel, guild)
                 for user in users
-                if (channel := self.voice_channel_of.get(user.id))
+                if user != BOT and (channel := self.voice_channel_of.get(user.id))
             ],
         }
 
@@ -410,7 +477,7 @@ class FakeDiscord:
                     "d": {
                         "v": 10,
                         "user": BOT.payload(),
-                        "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+                        "guilds": [{"id": str(guild.id), "unavailable": True} for guild in self.guilds],
                         "session_id": f"gateway-session-{self.identifies}",
                         "resume_gateway_url": self.gateway_url,
                         "application": {"id": str(APPLICATION_ID), "flags": 0},
@@ -419,33 +486,35 @@ class FakeDiscord:
                     },
                 },
             )
-            await self._send(gateway, {"op": 0, "t": "GUILD_CREATE", "d": self._guild()})
+            for guild in self.guilds:
+                await self._send(gateway, {"op": 0, "t": "GUILD_CREATE", "d": self._guild(guild)})
             self._connected.set()
         elif op == 6:
             self.resumes += 1
             await self._send(gateway, {"op": 0, "t": "RESUMED", "d": {}})
         elif op == 4:
+            guild = self._guild_by_id(int(data["guild_id"]))
             channel = data["channel_id"] and int(data["channel_id"])
             self.voice_requests.append(channel)
-            if channel is None and self.voice_channel_of.get(BOT.id) is None:
+            if channel is None and self.bot_channel(guild) is None:
                 return  # Discord says nothing when a bot that is not in voice leaves again
-            self.voice_channel_of[BOT.id] = channel
-            await self._send(
-                gateway, {"op": 0, "t": "VOICE_STATE_UPDATE", "d": self._voice_state(BOT, channel)}
+            await self._move_bot(guild, channel)
+
+    def _guild_by_id(self, guild_id: int) -> FakeGuild:
+        return next(guild for guild in self.guilds if guild.id == guild_id)
+
+    async def _move_bot(self, guild: FakeGuild, channel: int | None) -> None:
+        self.bot_channels[guild.id] = channel
+        await self.dispatch("VOICE_STATE_UPDATE", self._voice_state(BOT, channel, guild))
+        if channel is not None:
+            await self.dispatch(
+                "VOICE_SERVER_UPDATE",
+                {
+                    "token": "voice-token",
+                    "guild_id": str(guild.id),
+                    "endpoint": f"127.0.0.1:{self.voice_port}",
+                },
             )
-            if channel is not None:
-                await self._send(
-                    gateway,
-                    {
-                        "op": 0,
-                        "t": "VOICE_SERVER_UPDATE",
-                        "d": {
-                            "token": "voice-token",
-                            "guild_id": str(GUILD_ID),
-                            "endpoint": f"127.0.0.1:{self.voice_port}",
-                        },
-                    },
-                )
 
     # --- REST ---------------------------------------------------------------------------
     async def _attachment(self, request: web.Request) -> web.Response:

@@ -1,7 +1,8 @@
 """The fake voice server: websocket handshake, UDP IP discovery and an RTP receiver.
 
-Packets are decrypted with the session's key (``aead_xchacha20_poly1305_rtpsize``, PyNaCl)
-and kept as Opus with their arrival time; :meth:`VoiceServer.pcm` decodes them (PyAV).
+Each voice websocket (one per guild the bot speaks in) gets its own SSRC and key; packets are
+decrypted with their session's key (``aead_xchacha20_poly1305_rtpsize``, PyNaCl) and kept as
+Opus with their arrival time and guild; :meth:`VoiceServer.pcm` decodes them (PyAV).
 """
 
 from __future__ import annotations
@@ -22,15 +23,24 @@ __all__ = ["MODE", "RtpPacket", "VoiceServer"]
 
 MODE = "aead_xchacha20_poly1305_rtpsize"
 _HEADER = 12
+_FIRST_SSRC = 4242
 
 
 @dataclass(frozen=True)
 class RtpPacket:
-    """One received voice packet: arrival time (``time.monotonic``), RTP sequence and its Opus payload."""
+    """One received voice packet: arrival time (``time.monotonic``), RTP sequence, Opus payload
+    and the guild whose voice connection sent it."""
 
     at: float
     sequence: int
     opus: bytes
+    guild_id: int
+
+
+@dataclass
+class _Session:
+    guild_id: int
+    key: bytes | None = None
 
 
 class _Udp(asyncio.DatagramProtocol):
@@ -49,7 +59,7 @@ class _Udp(asyncio.DatagramProtocol):
             struct.pack_into(">H", reply, 72, addr[1])
             assert self.transport is not None
             self.transport.sendto(bytes(reply), addr)
-        elif len(data) > _HEADER + 4 and self.server.key is not None:
+        elif len(data) > _HEADER + 4:
             self.server.receive(data)
 
 
@@ -62,14 +72,12 @@ class VoiceServer:
         opened_at: when each voice websocket was opened (``time.monotonic``).
     """
 
-    ssrc = 4242
-
     def __init__(self) -> None:
-        self.key: bytes | None = None
         self.packets: list[RtpPacket] = []
         self.close_codes: list[int] = []
         self.opened_at: list[float] = []
         self.port = 0
+        self._sessions: dict[int, _Session] = {}  # by SSRC
         self._ws: web.WebSocketResponse | None = None
         self._udp: asyncio.DatagramTransport | None = None
 
@@ -91,11 +99,14 @@ class VoiceServer:
             self._udp.close()
 
     def receive(self, data: bytes) -> None:
-        """Decrypt one RTP packet and keep its Opus payload."""
-        assert self.key is not None
+        """Decrypt one RTP packet with its session's key and keep its Opus payload."""
         header, body, counter = data[:_HEADER], data[_HEADER:-4], data[-4:]
-        opus = nacl.secret.Aead(self.key).decrypt(body, header, counter + bytes(20))
-        self.packets.append(RtpPacket(time.monotonic(), struct.unpack_from(">H", header, 2)[0], opus))
+        session = self._sessions.get(struct.unpack_from(">I", header, 8)[0])
+        if session is None or session.key is None:
+            return  # not a voice packet of a described session
+        opus = nacl.secret.Aead(session.key).decrypt(body, header, counter + bytes(20))
+        sequence = struct.unpack_from(">H", header, 2)[0]
+        self.packets.append(RtpPacket(time.monotonic(), sequence, opus, session.guild_id))
 
     def pcm(self, packets: list[RtpPacket] | None = None) -> np.ndarray:
         """Decode packets (all by default) to 48 kHz mono PCM. Returns: float64 array of shape (N,)."""
@@ -117,19 +128,23 @@ class VoiceServer:
             await ws.close(code=self.close_codes.pop(0))
             return ws
         await ws.send_json({"op": 8, "d": {"heartbeat_interval": 5000}})
+        session: _Session | None = None
         async for message in ws:
             if message.type is not WSMsgType.TEXT:
                 continue
             payload = message.json()
             op, data = payload["op"], payload["d"]
             if op == 0:
-                ready = {"ssrc": self.ssrc, "ip": "127.0.0.1", "port": self.port, "modes": [MODE]}
+                ssrc = _FIRST_SSRC + len(self._sessions)
+                session = self._sessions[ssrc] = _Session(int(data["server_id"]))
+                ready = {"ssrc": ssrc, "ip": "127.0.0.1", "port": self.port, "modes": [MODE]}
                 await ws.send_json({"op": 2, "d": ready})
             elif op == 1:
-                self.key = os.urandom(32)
+                assert session is not None, "select protocol before identify"
+                session.key = os.urandom(32)
                 description = {
                     "mode": data["data"]["mode"],
-                    "secret_key": list(self.key),
+                    "secret_key": list(session.key),
                     "dave_protocol_version": 0,
                 }
                 await ws.send_json({"op": 4, "d": description})
