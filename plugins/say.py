@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import discord
@@ -38,15 +39,20 @@ def setup(ctx: PluginContext) -> None:
         member = member_of(interaction)
         if voice is not None:
             voice_info(services.engine, voice)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        await services.speak(
-            member,
-            text,
-            announce=interaction.channel,  # type: ignore[arg-type]
-            voice=voice,
-            speed=speed,
-            on_error=speech_error_notifier(interaction),
-        )
+        # Synthesis starts while the deferral travels to Discord and back: first audio does not
+        # wait for that round trip. A refusal is answered once the deferral has landed.
+        deferral = asyncio.ensure_future(interaction.response.defer(ephemeral=True, thinking=True))
+        try:
+            await services.speak(
+                member,
+                text,
+                announce=interaction.channel,  # type: ignore[arg-type]
+                voice=voice,
+                speed=speed,
+                on_error=speech_error_notifier(interaction),
+            )
+        finally:
+            await deferral
         await respond(interaction, "queued")
 
     ctx.add_command(say)

@@ -138,6 +138,7 @@ class FakeDiscord:
         self.voice_channel_of.update({guild.listener.id: guild.voice_channel for guild in self.guilds})
         self.bot_channels: dict[int, int | None] = {}  # guild id -> the bot's voice channel
         self.voice_requests: list[int | None] = []  # the channel of each op 4 the bot sent; None: leave
+        self.callback_delay = 0.0  # seconds before answering an interaction callback (a far Discord)
         self._ids = itertools.count(950_000_000_000_000_000)
         self._gateway: _Gateway | None = None
         self._connected = asyncio.Event()
@@ -528,6 +529,8 @@ class FakeDiscord:
             else None
         )
         self.calls.append(RestCall(request.method, path, body))
+        if path.endswith("/callback"):
+            await asyncio.sleep(self.callback_delay)
         # discord.py parses JSON only when the content type is exactly this, without a charset
         payload = json.dumps(self._answer(request.method, path, body)).encode()
         return web.Response(body=payload, headers={"Content-Type": "application/json"})

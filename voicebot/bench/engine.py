@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from voicebot.bench import percentile
 from voicebot.cli.common import init
 from voicebot.config import Settings
 from voicebot.engine import Engine, EngineBusy, EngineTuning, UnknownVoice, WorkerInfo
@@ -134,11 +135,6 @@ async def _bench(settings: Settings, levels: list[int], requests: int) -> list[_
         return [await _level(engine, level, max(requests, level)) for level in levels]
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _print(results: list[_Result], compiled: bool) -> None:
     print(f"\ncompile={'on' if compiled else 'off'}")
     print(
@@ -152,8 +148,8 @@ def _print(results: list[_Result], compiled: bool) -> None:
         audio = sum(q.audio_s for q in r.requests)
         rss = ", ".join(f"{(w.rss_bytes or 0) / 2**20:.0f} MiB" for w in r.workers)
         print(
-            f"{r.concurrency:>5} {statistics.median(firsts):>8.0f}ms {_percentile(firsts, 0.95):>5.0f}ms "
-            f"{_percentile(firsts, 0.99):>5.0f}ms {len(gaps):>10} {sum(gaps) * 1000:>8.0f}ms "
+            f"{r.concurrency:>5} {statistics.median(firsts):>8.0f}ms {percentile(firsts, 0.95):>5.0f}ms "
+            f"{percentile(firsts, 0.99):>5.0f}ms {len(gaps):>10} {sum(gaps) * 1000:>8.0f}ms "
             f"{r.refused:>8} {rtf:>6.3f} {audio / r.wall_seconds:>10.1f}  {rss}"
         )
 

@@ -78,6 +78,17 @@ def _voice_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", action="store_true", help="debug logging")
 
 
+def _e2e_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--servers", default="1,16", help="comma-separated numbers of servers (default 1,16)")
+    parser.add_argument(
+        "--rounds", type=positive_int, default=10, help="messages per server at each level (default 10)"
+    )
+    parser.add_argument(
+        "--compile", choices=("on", "off"), default=None, help="torch.compile (default: the setting)"
+    )
+    parser.add_argument("--verbose", action="store_true", help="debug logging")
+
+
 TARGETS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "frontend": ("text frontend: normalize + G2P time per message", _frontend_arguments),
     "model": (
@@ -92,6 +103,11 @@ TARGETS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "voice": (
         "a trained voice next to Open JTalk on held-out sentences: RTF, speaking rate, audio to score",
         _voice_arguments,
+    ),
+    "e2e": (
+        "the bot against a fake Discord: /say interaction to first voice packet, 1 and 16 servers at once "
+        "(source checkout)",
+        _e2e_arguments,
     ),
 }
 """Target name -> (summary, function adding its options)."""

@@ -1,0 +1,122 @@
+"""``voicebot bench e2e``: from the ``/say`` interaction reaching the bot to the first voice packet
+leaving it, through the real bot process, with 1 and 16 servers speaking at once.
+
+The bot runs unmodified (``voicebot run`` in a subprocess, its default voice from the models
+folder, phrase cache off) against the test suite's fake Discord on loopback, so this target
+needs a source checkout. Each server has a member in voice; after a warm-up ``/say`` that
+brings the bot into every channel, each round sends ``/say`` in every server at the same
+moment and waits until every utterance has ended. A server that hears nothing within 10 s
+counts as refused (the bot's busy reply).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from voicebot.bench import percentile
+from voicebot.bench.engine import MESSAGE
+from voicebot.cli.common import init
+from voicebot.config import Settings
+
+if TYPE_CHECKING:
+    from tests.fake_discord.server import FakeDiscord
+
+__all__ = ["run"]
+
+_ROOT = Path(__file__).resolve().parents[2]
+_HEARD_WITHIN_S = 10.0
+_QUIET_S = 0.3  # no packet for this long: the utterance has ended
+
+
+async def _first_packets(fake: FakeDiscord, since: float) -> dict[int, float]:
+    """Wait until every guild's utterance after ``since`` has ended; the first packet's time of each."""
+    deadline = since + _HEARD_WITHIN_S
+    while True:
+        await asyncio.sleep(0.05)
+        now = time.monotonic()
+        heard = [packet for packet in fake.voice.packets if packet.at >= since]
+        first: dict[int, float] = {}
+        for packet in heard:
+            first.setdefault(packet.guild_id, packet.at)
+        quiet = not heard or now - heard[-1].at > _QUIET_S
+        if quiet and (len(first) == len(fake.guilds) or now > deadline):
+            return first
+
+
+async def _level(settings: Settings, servers: int, rounds: int, folder: Path) -> tuple[list[float], int]:
+    from tests.fake_discord.bot import BotDidNotStart, start_bot
+    from tests.fake_discord.server import FakeDiscord
+    from tests.fake_discord.tls import self_signed
+
+    tls, _ = self_signed(folder)
+    fake = FakeDiscord(tls, guilds=servers)
+    await fake.start()
+    try:
+        bot = await start_bot(
+            fake,
+            folder,
+            {
+                "VOICEBOT_MODELS_DIR": str(settings.models_dir.resolve()),
+                "VOICEBOT_DATA_DIR": str(folder / "data"),
+                "VOICEBOT_DEFAULT_VOICE": settings.default_voice,
+                "VOICEBOT_COMPILE": str(settings.compile).lower(),
+                "VOICEBOT_DEVICE": settings.device,
+                "VOICEBOT_WORKERS": str(settings.workers),
+                "VOICEBOT_PHRASE_CACHE_MB": "0",
+            },
+        )
+    except BotDidNotStart as exc:
+        await fake.close()
+        raise SystemExit(str(exc)) from None
+    latencies: list[float] = []
+    refused = 0
+    try:
+        for round_ in range(rounds + 1):  # round 0 joins the channels and warms the workers up
+            sent: dict[int, float] = {}
+            for guild in fake.guilds:
+                sent[guild.id] = time.monotonic()
+                await fake.run_command(guild.listener, "say", {"text": MESSAGE}, guild=guild)
+            first = await _first_packets(fake, min(sent.values()))
+            if round_ == 0:
+                continue
+            latencies += [first[gid] - sent[gid] for gid in sent if gid in first]
+            refused += len(sent) - len(first)
+    finally:
+        await bot.stop()
+        await fake.close()
+    return latencies, refused
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark and print one row per number of servers."""
+    if not (_ROOT / "tests" / "fake_discord").is_dir():
+        print("voicebot bench e2e needs a source checkout: it uses the test suite's fake Discord.")
+        return 2
+    sys.path.insert(0, str(_ROOT))
+    settings = init(args.verbose)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the fake's request log
+    if args.compile is not None:
+        settings = settings.model_copy(update={"compile": args.compile == "on"})
+    levels = sorted({int(level) for level in args.servers.split(",") if level.strip()})
+    print(
+        f"e2e bench: voice {settings.default_voice!r}, {settings.workers} worker(s), compile "
+        f"{'on' if settings.compile else 'off'}, {args.rounds} rounds, message {MESSAGE!r}"
+    )
+    print(f"{'servers':>8} {'first packet p50':>17} {'p95':>7} {'max':>7} {'heard':>6} {'refused':>8}")
+    for servers in levels:
+        with tempfile.TemporaryDirectory(prefix="voicebot-bench-e2e-") as tmp:
+            latencies, refused = asyncio.run(_level(settings, servers, args.rounds, Path(tmp)))
+        ms = [value * 1000 for value in latencies] or [float("nan")]
+        print(
+            f"{servers:>8} {statistics.median(ms):>15.0f}ms {percentile(ms, 0.95):>5.0f}ms "
+            f"{max(ms):>5.0f}ms {len(latencies):>6} {refused:>8}"
+        )
+    return 0
