@@ -12,9 +12,9 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
@@ -51,12 +51,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     models_dir: Path = Path("models")
     data_dir: Path = Path("data")
+    database_url: SecretStr | None = None
 
     # --- Discord -------------------------------------------------------------------------
     discord_token: SecretStr | None = None
     admin_role: str | None = None
     dev_guild_id: int | None = None
     shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     plugins_dir: Path = Path("plugins")
     plugins_disabled: Annotated[list[str], NoDecode] = Field(default_factory=list)
     idle_timeout: float = Field(default=300.0, ge=5.0)
@@ -96,6 +98,42 @@ class Settings(BaseSettings):
                 raise ValueError('a JSON list such as ["reader"], or names separated by commas') from None
         return [name.strip() for name in text.split(",") if name.strip()]
 
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        """Shard numbers as people type them: ``0,1`` (or a JSON list)."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip().strip("[]")
+        try:
+            return [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("shard numbers separated by commas, such as 0,1") from None
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """Only Postgres: SQLite is what an unset URL means."""
+        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "a postgresql://user:password@host:port/dbname URL (leave it unset for the SQLite file "
+                "in VOICEBOT_DATA_DIR)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _shards(self) -> Self:
+        """Shard ids need the shard count, and each must be below it."""
+        if self.shard_ids and self.shard_count is None:
+            raise ValueError("VOICEBOT_SHARD_IDS needs VOICEBOT_SHARD_COUNT (the total over all processes)")
+        if self.shard_count is not None and any(not 0 <= i < self.shard_count for i in self.shard_ids):
+            raise ValueError(
+                f"VOICEBOT_SHARD_IDS must be between 0 and {self.shard_count - 1} (VOICEBOT_SHARD_COUNT - 1)"
+            )
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError("VOICEBOT_SHARD_IDS lists a shard twice")
+        return self
+
     @field_validator("default_voice")
     @classmethod
     def _voice_name(cls, value: str) -> str:
@@ -126,9 +164,13 @@ class Settings(BaseSettings):
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "?"
+        if not item["loc"]:  # a rule across settings: its message names them
+            lines.append(item["msg"].removeprefix("Value error, "))
+            continue
+        field = ".".join(str(part) for part in item["loc"])
         value = item.get("input")
-        shown = "" if isinstance(value, dict) or "token" in field else f" (got {value!r})"
+        secret = "token" in field or field == "database_url"  # a URL may carry a password
+        shown = "" if isinstance(value, dict) or secret else f" (got {value!r})"
         lines.append(f"{ENV_PREFIX}{field.upper()}: {item['msg']}{shown}")
     return "; ".join(lines)
 

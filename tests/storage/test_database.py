@@ -24,8 +24,8 @@ GUILD, OTHER_GUILD = 111, 222
 ALICE, BOB = 1001, 1002
 
 
-async def test_everything_survives_close_and_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_everything_survives_close_and_reopen(location: str | Path) -> None:
+    path = location
     settings = GuildSettings(
         default_voice="kumo",
         language="en",
@@ -53,8 +53,8 @@ async def test_everything_survives_close_and_reopen(tmp_path: Path) -> None:
         assert await db.plugin_data("reader").get("last_speaker", guild_id=GUILD) == {"id": ALICE}
 
 
-async def test_unknown_guild_and_user_get_defaults(tmp_path: Path) -> None:
-    async with Database(tmp_path / "db") as db:
+async def test_unknown_guild_and_user_get_defaults(location: str | Path) -> None:
+    async with Database(location) as db:
         assert await db.get_guild_settings(GUILD) == GuildSettings()
         assert await db.get_user_voice(GUILD, ALICE) is None
         assert await db.get_reader_channels(GUILD) is None
@@ -62,8 +62,8 @@ async def test_unknown_guild_and_user_get_defaults(tmp_path: Path) -> None:
         assert await db.plugin_data("x").get("k", "fallback") == "fallback"
 
 
-async def test_update_guild_settings_changes_only_what_is_named(tmp_path: Path) -> None:
-    async with Database(tmp_path / "db") as db:
+async def test_update_guild_settings_changes_only_what_is_named(location: str | Path) -> None:
+    async with Database(location) as db:
         await db.update_guild_settings(GUILD, default_voice="kumo", ignored_users=frozenset({BOB}))
         updated = await db.update_guild_settings(GUILD, read_bots=True)
         assert updated == GuildSettings(default_voice="kumo", read_bots=True, ignored_users=frozenset({BOB}))
@@ -76,8 +76,8 @@ async def test_update_guild_settings_changes_only_what_is_named(tmp_path: Path) 
         assert await db.get_guild_settings(GUILD) == updated
 
 
-async def test_concurrent_updates_are_not_lost(tmp_path: Path) -> None:
-    async with Database(tmp_path / "db") as db:
+async def test_concurrent_updates_are_not_lost(location: str | Path) -> None:
+    async with Database(location) as db:
         await asyncio.gather(
             db.update_guild_settings(GUILD, read_bots=True),
             db.update_guild_settings(GUILD, read_joins=True),
@@ -89,8 +89,8 @@ async def test_concurrent_updates_are_not_lost(tmp_path: Path) -> None:
         )
 
 
-async def test_user_voice_is_per_guild_and_bounded(tmp_path: Path) -> None:
-    async with Database(tmp_path / "db") as db:
+async def test_user_voice_is_per_guild_and_bounded(location: str | Path) -> None:
+    async with Database(location) as db:
         await db.set_user_voice(GUILD, ALICE, UserVoice("a"))
         await db.set_user_voice(OTHER_GUILD, ALICE, UserVoice("b", speed=0.8))
         assert await db.get_user_voice(GUILD, ALICE) == UserVoice("a")
@@ -102,8 +102,8 @@ async def test_user_voice_is_per_guild_and_bounded(tmp_path: Path) -> None:
         UserVoice("a", speed=5.0)
 
 
-async def test_dictionary_add_replace_remove_list(tmp_path: Path) -> None:
-    async with Database(tmp_path / "db") as db:
+async def test_dictionary_add_replace_remove_list(location: str | Path) -> None:
+    async with Database(location) as db:
         assert not await db.add_dictionary_entry(GUILD, "ABC", "えーびーしー")
         assert not await db.add_dictionary_entry(GUILD, "草", "くさ")
         # The same word in another width and case replaces the entry instead of adding one.
@@ -118,8 +118,8 @@ async def test_dictionary_add_replace_remove_list(tmp_path: Path) -> None:
         assert await db.list_dictionary(GUILD) == [DictEntry("草", "くさ")]
 
 
-async def test_dictionary_is_capped(tmp_path: Path) -> None:
-    async with Database(tmp_path / "db", max_dictionary_entries=2) as db:
+async def test_dictionary_is_capped(location: str | Path) -> None:
+    async with Database(location, max_dictionary_entries=2) as db:
         await db.add_dictionary_entry(GUILD, "a", "え")
         await db.add_dictionary_entry(GUILD, "b", "び")
         with pytest.raises(StorageLimitError, match="full \\(2 words\\)"):
@@ -141,8 +141,8 @@ async def test_cap_comes_from_the_settings(tmp_path: Path) -> None:
     assert db.max_dictionary_entries == 7
 
 
-async def test_reader_channels_set_replace_clear(tmp_path: Path) -> None:
-    async with Database(tmp_path / "db") as db:
+async def test_reader_channels_set_replace_clear(location: str | Path) -> None:
+    async with Database(location) as db:
         await db.set_reader_channels(GUILD, 1, 2)
         await db.set_reader_channels(GUILD, 3, 4)
         await db.set_reader_channels(OTHER_GUILD, 5, 6)
@@ -152,8 +152,8 @@ async def test_reader_channels_set_replace_clear(tmp_path: Path) -> None:
         assert await db.all_reader_channels() == [ReaderChannels(OTHER_GUILD, 5, 6)]
 
 
-async def test_plugin_data_is_namespaced_and_scoped(tmp_path: Path) -> None:
-    async with Database(tmp_path / "db") as db:
+async def test_plugin_data_is_namespaced_and_scoped(location: str | Path) -> None:
+    async with Database(location) as db:
         reader, quotes = db.plugin_data("reader"), db.plugin_data("quotes")
         await reader.set("k", 1)
         await quotes.set("k", 2)
@@ -174,8 +174,10 @@ async def test_plugin_data_is_namespaced_and_scoped(tmp_path: Path) -> None:
             await reader.set("big", "x" * (MAX_PLUGIN_VALUE_BYTES + 1))
 
 
-async def test_delete_user_data_forgets_that_user_only_and_keeps_moderation(tmp_path: Path) -> None:
-    path = tmp_path / "db"
+async def test_delete_user_data_forgets_that_user_only_and_keeps_moderation(
+    location: str | Path,
+) -> None:
+    path = location
     async with Database(path) as db:
         for guild in (GUILD, OTHER_GUILD):
             await db.set_user_voice(guild, ALICE, UserVoice("a"))
@@ -200,8 +202,8 @@ async def test_delete_user_data_forgets_that_user_only_and_keeps_moderation(tmp_
         assert await db.delete_user_data(ALICE) == 0
 
 
-async def test_methods_refuse_a_closed_database(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db")
+async def test_methods_refuse_a_closed_database(location: str | Path) -> None:
+    db = Database(location)
     with pytest.raises(StorageError, match="not open"):
         await db.get_guild_settings(GUILD)
     await db.open()

@@ -161,9 +161,12 @@ def _endpoint_options(settings: Settings) -> dict[str, Any]:
 
 
 def create_client(services: BotServices, registry: PluginRegistry) -> discord.Client:
-    """The bot client: sharded when ``settings.shard_count`` is set. Call it inside the event loop."""
+    """The bot client: sharded when ``settings.shard_count`` is set (all of the shards, or those
+    of ``settings.shard_ids``). Call it inside the event loop."""
     options = _endpoint_options(services.settings)
     shard_count = services.settings.shard_count
     if shard_count is not None:
-        return _ShardedClient(services, registry, shard_count=shard_count, **options)
+        # With shard ids, this process runs those shards only; other processes run the rest.
+        shard_ids = services.settings.shard_ids or None
+        return _ShardedClient(services, registry, shard_count=shard_count, shard_ids=shard_ids, **options)
     return _Client(services, registry, **options)

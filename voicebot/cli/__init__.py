@@ -19,7 +19,7 @@ from voicebot.errors import VoicebotError
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 # Order is the order shown by ``voicebot --help``.
-SUBCOMMANDS = ("say", "run", "dict", "data", "train", "export", "bench", "doctor")
+SUBCOMMANDS = ("say", "run", "dict", "db", "data", "train", "export", "bench", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:

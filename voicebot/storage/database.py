@@ -1,8 +1,8 @@
-"""The settings database: typed async methods over one SQLite connection (aiosqlite).
+"""The settings database: typed async methods over a :class:`~voicebot.storage.backend.Backend`
+(SQLite or Postgres).
 
-Every write runs in its own ``BEGIN IMMEDIATE`` transaction, and one asyncio lock keeps
-coroutines from interleaving statements on the shared connection. SQLite errors come out
-as :class:`StorageError` with a readable message.
+Every write runs in its own transaction, writers one at a time; database errors come out as
+:class:`StorageError` with a readable message.
 """
 
 from __future__ import annotations
@@ -11,18 +11,16 @@ import asyncio
 import dataclasses
 import json
 import logging
-import sqlite3
 import unicodedata
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-import aiosqlite
-
-from voicebot.storage.connection import describe_error, open_connection
+from voicebot.storage.backend import Backend, Row, Transaction
 from voicebot.storage.errors import StorageError, StorageLimitError
+from voicebot.storage.postgres import PostgresBackend, is_postgres_url
 from voicebot.storage.records import (
     MAX_AUTOJOIN_CHANNELS,
     MAX_NAME_READING_CHARS,
@@ -32,7 +30,8 @@ from voicebot.storage.records import (
     ReaderChannels,
     UserVoice,
 )
-from voicebot.storage.schema import MIGRATIONS
+from voicebot.storage.schema import MIGRATIONS, TABLES
+from voicebot.storage.sqlite import SQLiteBackend
 from voicebot.text import DictEntry
 
 if TYPE_CHECKING:
@@ -71,20 +70,30 @@ _GUILD_COLUMNS = (
 )
 
 
+def _upsert(table: str, keys: tuple[str, ...], values: tuple[str, ...]) -> str:
+    """Insert a row, or update the one with the same ``keys`` (SQLite and Postgres alike)."""
+    columns = (*keys, *values)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in values)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+
+
 def _pattern_key(pattern: str) -> str:
     """Dictionary words are one entry regardless of case and width, as matching treats them."""
     return unicodedata.normalize("NFKC", pattern).casefold().strip()
 
 
-async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
-    async with conn.execute(
+async def _load_guild(conn: Transaction, guild_id: int) -> GuildSettings:
+    rows = await conn.fetchall(
         f"SELECT {', '.join(_GUILD_COLUMNS)} FROM guild_settings WHERE guild_id = ?", (guild_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
-    async with conn.execute("SELECT user_id FROM ignored_users WHERE guild_id = ?", (guild_id,)) as cursor:
-        ignored_users = frozenset(user_id for (user_id,) in await cursor.fetchall())
-    if row is None:
+    )
+    ignored = await conn.fetchall("SELECT user_id FROM ignored_users WHERE guild_id = ?", (guild_id,))
+    ignored_users = frozenset(int(user_id) for (user_id,) in ignored)  # type: ignore[call-overload]
+    if not rows:
         return GuildSettings(ignored_users=ignored_users)
+    row = rows[0]
     (
         voice,
         language,
@@ -128,7 +137,7 @@ async def _load_guild(conn: aiosqlite.Connection, guild_id: int) -> GuildSetting
     )
 
 
-async def _store_guild(conn: aiosqlite.Connection, guild_id: int, settings: GuildSettings) -> None:
+async def _store_guild(conn: Transaction, guild_id: int, settings: GuildSettings) -> None:
     values = (
         settings.default_voice,
         settings.language,
@@ -149,11 +158,7 @@ async def _store_guild(conn: aiosqlite.Connection, guild_id: int, settings: Guil
         int(settings.read_custom_emoji),
         int(settings.read_attachments),
     )
-    await conn.execute(
-        f"INSERT OR REPLACE INTO guild_settings (guild_id, {', '.join(_GUILD_COLUMNS)}) "
-        f"VALUES (?, {', '.join('?' for _ in _GUILD_COLUMNS)})",
-        (guild_id, *values),
-    )
+    await conn.execute(_upsert("guild_settings", ("guild_id",), _GUILD_COLUMNS), (guild_id, *values))
     await conn.execute("DELETE FROM ignored_users WHERE guild_id = ?", (guild_id,))
     await conn.executemany(
         "INSERT INTO ignored_users (guild_id, user_id) VALUES (?, ?)",
@@ -162,46 +167,60 @@ async def _store_guild(conn: aiosqlite.Connection, guild_id: int, settings: Guil
 
 
 class Database:
-    """voicebot's settings database in one SQLite file.
+    """voicebot's settings database: one SQLite file, or a Postgres database shared by several
+    bot processes.
 
-    Use ``async with Database(path) as db:`` or ``await db.open()`` / ``await db.close()``.
+    Use ``async with Database(location) as db:`` or ``await db.open()`` / ``await db.close()``.
 
     Args:
-        path: the SQLite file; created (with its folder) if missing.
+        location: the SQLite file (created with its folder if missing), or a
+            ``postgresql://`` URL.
         max_dictionary_entries: most dictionary words per guild.
-        timeout: seconds to wait for a lock held by another connection before giving up.
+        timeout: seconds to wait for a lock held by another connection (or for Postgres to
+            answer) before giving up.
     """
 
-    def __init__(self, path: str | Path, *, max_dictionary_entries: int = 500, timeout: float = 5.0) -> None:
-        self.path = Path(path)
+    def __init__(
+        self, location: str | Path, *, max_dictionary_entries: int = 500, timeout: float = 5.0
+    ) -> None:
+        self.url = str(location) if is_postgres_url(str(location)) else None
+        self.path = Path(location) if self.url is None else None
         self.max_dictionary_entries = max_dictionary_entries
         self._timeout = timeout
-        self._conn: aiosqlite.Connection | None = None
+        self._backend: Backend | None = None
         self._lock = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        """The database in ``settings.data_dir``, with the configured dictionary cap."""
-        return cls(settings.data_dir / DATABASE_FILE, max_dictionary_entries=settings.dictionary_max_entries)
+        """``settings.database_url`` when set, else the SQLite file in ``settings.data_dir``; with
+        the configured dictionary cap."""
+        url = settings.database_url.get_secret_value() if settings.database_url else None
+        return cls(
+            url or settings.data_dir / DATABASE_FILE, max_dictionary_entries=settings.dictionary_max_entries
+        )
 
     async def open(self) -> None:
-        """Open the file, creating or migrating the schema (a backup is written first).
+        """Connect, creating or migrating the schema (a SQLite file is backed up first).
 
         Raises:
-            StorageError: the file is damaged, not a voicebot database, locked by another
-                program, or from a newer voicebot. The file is left as it was.
+            StorageError: the database is unreachable, damaged, not voicebot's, locked by
+                another program, or from a newer voicebot. It is left as it was.
         """
         async with self._lock:
-            if self._conn is None:
-                self._conn = await open_connection(self.path, MIGRATIONS, timeout=self._timeout)
-                _log.debug("settings database %s open", self.path)
+            if self._backend is None:
+                if self.url is not None:
+                    self._backend = await PostgresBackend.open(self.url, MIGRATIONS, timeout=self._timeout)
+                else:
+                    assert self.path is not None
+                    self._backend = await SQLiteBackend.open(self.path, MIGRATIONS, timeout=self._timeout)
+                _log.debug("settings database open")
 
     async def close(self) -> None:
-        """Close the file; safe to call twice."""
+        """Close the connection; safe to call twice."""
         async with self._lock:
-            if self._conn is not None:
-                conn, self._conn = self._conn, None
-                await conn.close()
+            if self._backend is not None:
+                backend, self._backend = self._backend, None
+                await backend.close()
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -212,31 +231,20 @@ class Database:
     ) -> None:
         await self.close()
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            if self._conn is None:
-                raise StorageError("the settings database is not open: call `await db.open()` first")
-            try:
-                yield self._conn
-            except sqlite3.Error as exc:
-                raise describe_error(self.path, exc) from exc
+    def _open_backend(self) -> Backend:
+        if self._backend is None:
+            raise StorageError("the settings database is not open: call `await db.open()` first")
+        return self._backend
 
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._read() as conn:
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
-                raise
-            await conn.execute("COMMIT")
+    def _read(self) -> AbstractAsyncContextManager[Transaction]:
+        return self._open_backend().read()
 
-    async def _fetchall(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        async with self._read() as conn, conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+    def _write(self) -> AbstractAsyncContextManager[Transaction]:
+        return self._open_backend().write()
+
+    async def _fetchall(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        async with self._read() as transaction:
+            return await transaction.fetchall(sql, params)
 
     # --- guild settings ----------------------------------------------------------------------
 
@@ -282,8 +290,11 @@ class Database:
         """Store the member's voice, speaker, speed, pitch, intonation and volume for this guild."""
         async with self._write() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO user_voices (guild_id, user_id, voice, speaker, speed, pitch, "
-                "intonation, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                _upsert(
+                    "user_voices",
+                    ("guild_id", "user_id"),
+                    ("voice", "speaker", "speed", "pitch", "intonation", "volume"),
+                ),
                 (
                     guild_id,
                     user_id,
@@ -299,10 +310,10 @@ class Database:
     async def clear_user_voice(self, guild_id: int, user_id: int) -> bool:
         """Forget the member's voice in this guild. Returns: whether there was one."""
         async with self._write() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "DELETE FROM user_voices WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
             )
-            return cursor.rowcount > 0
+            return changed > 0
 
     # --- how members' names are read ---------------------------------------------------------
 
@@ -328,7 +339,7 @@ class Database:
                 )
             else:
                 await conn.execute(
-                    "INSERT OR REPLACE INTO member_names (guild_id, user_id, reading) VALUES (?, ?, ?)",
+                    _upsert("member_names", ("guild_id", "user_id"), ("reading",)),
                     (guild_id, user_id, reading),
                 )
 
@@ -352,18 +363,18 @@ class Database:
             raise StorageLimitError(f"a reading must be 1 to {MAX_READING_CHARS} characters")
         key = _pattern_key(pattern)
         async with self._write() as conn:
-            async with conn.execute(
-                "SELECT count(*), sum(pattern_key = ?) FROM dictionary WHERE guild_id = ?", (key, guild_id)
-            ) as cursor:
-                count, existing = await cursor.fetchone()  # type: ignore[misc]
+            ((count, existing),) = await conn.fetchall(
+                "SELECT count(*), sum(CASE WHEN pattern_key = ? THEN 1 ELSE 0 END) FROM dictionary "
+                "WHERE guild_id = ?",
+                (key, guild_id),
+            )
             if not existing and count >= self.max_dictionary_entries:
                 raise StorageLimitError(
                     f"this server's dictionary is full ({self.max_dictionary_entries} words): "
                     "remove words you no longer need first"
                 )
             await conn.execute(
-                "INSERT OR REPLACE INTO dictionary (guild_id, pattern_key, pattern, reading) "
-                "VALUES (?, ?, ?, ?)",
+                _upsert("dictionary", ("guild_id", "pattern_key"), ("pattern", "reading")),
                 (guild_id, key, pattern, reading),
             )
         return bool(existing)
@@ -384,10 +395,8 @@ class Database:
                 raise StorageLimitError(f"a reading must be 1 to {MAX_READING_CHARS} characters")
         new = {_pattern_key(e.pattern): e for e in entries}  # the last of equal words wins
         async with self._write() as conn:
-            async with conn.execute(
-                "SELECT pattern_key FROM dictionary WHERE guild_id = ?", (guild_id,)
-            ) as cursor:
-                present = {key for (key,) in await cursor.fetchall()}
+            rows = await conn.fetchall("SELECT pattern_key FROM dictionary WHERE guild_id = ?", (guild_id,))
+            present = {key for (key,) in rows}
             added = len(new.keys() - present)
             if len(present) + added > self.max_dictionary_entries:
                 raise StorageLimitError(
@@ -395,8 +404,7 @@ class Database:
                     f"{self.max_dictionary_entries} a dictionary may hold: nothing was imported"
                 )
             await conn.executemany(
-                "INSERT OR REPLACE INTO dictionary (guild_id, pattern_key, pattern, reading) "
-                "VALUES (?, ?, ?, ?)",
+                _upsert("dictionary", ("guild_id", "pattern_key"), ("pattern", "reading")),
                 [(guild_id, key, e.pattern.strip(), e.reading.strip()) for key, e in new.items()],
             )
         return added, len(new) - added
@@ -404,11 +412,11 @@ class Database:
     async def remove_dictionary_entry(self, guild_id: int, pattern: str) -> bool:
         """Remove the word (matched like :meth:`add_dictionary_entry`). Returns: whether it was there."""
         async with self._write() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "DELETE FROM dictionary WHERE guild_id = ? AND pattern_key = ?",
                 (guild_id, _pattern_key(pattern)),
             )
-            return cursor.rowcount > 0
+            return changed > 0
 
     async def list_dictionary(self, guild_id: int) -> list[DictEntry]:
         """The guild's dictionary, sorted by word, ready for ``apply_dictionary``."""
@@ -423,8 +431,7 @@ class Database:
         """Remember that the guild's reader reads ``text_channel_id`` into ``voice_channel_id``."""
         async with self._write() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO reader_channels (guild_id, text_channel_id, voice_channel_id) "
-                "VALUES (?, ?, ?)",
+                _upsert("reader_channels", ("guild_id",), ("text_channel_id", "voice_channel_id")),
                 (guild_id, text_channel_id, voice_channel_id),
             )
 
@@ -439,8 +446,8 @@ class Database:
     async def clear_reader_channels(self, guild_id: int) -> bool:
         """Turn the guild's reader off. Returns: whether it was on."""
         async with self._write() as conn:
-            cursor = await conn.execute("DELETE FROM reader_channels WHERE guild_id = ?", (guild_id,))
-            return cursor.rowcount > 0
+            changed = await conn.execute("DELETE FROM reader_channels WHERE guild_id = ?", (guild_id,))
+            return changed > 0
 
     async def set_autojoin(self, guild_id: int, voice_channel_id: int, text_channel_id: int) -> None:
         """When a member enters ``voice_channel_id``, join it and read ``text_channel_id``.
@@ -449,29 +456,28 @@ class Database:
             StorageLimitError: the guild already pairs ``MAX_AUTOJOIN_CHANNELS`` voice channels.
         """
         async with self._write() as conn:
-            async with conn.execute(
-                "SELECT count(*), sum(voice_channel_id = ?) FROM autojoin WHERE guild_id = ?",
+            ((count, existing),) = await conn.fetchall(
+                "SELECT count(*), sum(CASE WHEN voice_channel_id = ? THEN 1 ELSE 0 END) FROM autojoin "
+                "WHERE guild_id = ?",
                 (voice_channel_id, guild_id),
-            ) as cursor:
-                count, existing = await cursor.fetchone()  # type: ignore[misc]
+            )
             if not existing and count >= MAX_AUTOJOIN_CHANNELS:
                 raise StorageLimitError(
                     f"at most {MAX_AUTOJOIN_CHANNELS} auto-join channels per server: remove one first"
                 )
             await conn.execute(
-                "INSERT OR REPLACE INTO autojoin (guild_id, voice_channel_id, text_channel_id) "
-                "VALUES (?, ?, ?)",
+                _upsert("autojoin", ("guild_id", "voice_channel_id"), ("text_channel_id",)),
                 (guild_id, voice_channel_id, text_channel_id),
             )
 
     async def remove_autojoin(self, guild_id: int, voice_channel_id: int) -> bool:
         """Stop auto-joining ``voice_channel_id``. Returns: whether it was paired."""
         async with self._write() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "DELETE FROM autojoin WHERE guild_id = ? AND voice_channel_id = ?",
                 (guild_id, voice_channel_id),
             )
-            return cursor.rowcount > 0
+            return changed > 0
 
     async def list_autojoin(self, guild_id: int) -> dict[int, int]:
         """The guild's auto-join pairs: voice channel id -> text channel id."""
@@ -486,6 +492,34 @@ class Database:
             "SELECT guild_id, text_channel_id, voice_channel_id FROM reader_channels ORDER BY guild_id"
         )
         return [ReaderChannels(*row) for row in rows]
+
+    # --- moving to another database ----------------------------------------------------------
+
+    async def copy_into(self, target: Database) -> dict[str, int]:
+        """Copy every row into ``target`` (both open, same schema) in one transaction of the target.
+
+        Returns: rows copied per table.
+
+        Raises:
+            StorageError: ``target`` already holds settings (nothing is copied).
+        """
+        rows = {
+            table: await self._fetchall(f"SELECT {', '.join(columns)} FROM {table}")
+            for table, columns in TABLES.items()
+        }
+        async with target._write() as transaction:
+            for table in TABLES:
+                if await transaction.fetchall(f"SELECT 1 FROM {table} LIMIT 1"):
+                    raise StorageError(
+                        f"the target database already holds settings (table {table}): copy into an empty one"
+                    )
+            for table, columns in TABLES.items():
+                if rows[table]:
+                    marks = ", ".join("?" for _ in columns)
+                    await transaction.executemany(
+                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows[table]
+                    )
+        return {table: len(table_rows) for table, table_rows in rows.items()}
 
     # --- plugins and user data ---------------------------------------------------------------
 
@@ -504,8 +538,8 @@ class Database:
         async with self._write() as conn:
             deleted = 0
             for table in ("user_voices", "member_names", "plugin_data"):
-                cursor = await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
-                deleted += cursor.rowcount
+                changed = await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+                deleted += changed
         _log.info("deleted %d stored records about a user on request", deleted)
         return deleted
 
@@ -556,19 +590,18 @@ class PluginData:
             )
         async with self._db._write() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO plugin_data (plugin, guild_id, user_id, key, value) "
-                "VALUES (?, ?, ?, ?, ?)",
+                _upsert("plugin_data", ("plugin", "guild_id", "user_id", "key"), ("value",)),
                 (*self._scope(key, guild_id, user_id), text),
             )
 
     async def delete(self, key: str, *, guild_id: int | None = None, user_id: int | None = None) -> bool:
         """Remove ``key`` from this scope. Returns: whether it was there."""
         async with self._db._write() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "DELETE FROM plugin_data WHERE plugin = ? AND guild_id = ? AND user_id = ? AND key = ?",
                 self._scope(key, guild_id, user_id),
             )
-            return cursor.rowcount > 0
+            return changed > 0
 
     async def keys(self, *, guild_id: int | None = None, user_id: int | None = None) -> list[str]:
         """The keys stored in this scope, sorted."""

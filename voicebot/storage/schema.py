@@ -7,7 +7,7 @@ is a new step. Each step runs in the same transaction as the version bump.
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES"]
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -92,3 +92,35 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "guild_settings": (
+        "guild_id",
+        "default_voice",
+        "language",
+        "max_chars",
+        "read_names",
+        "read_bots",
+        "read_joins",
+        "auto_join",
+        "skip_prefixes",
+        "name_suffix",
+        "name_repeat_seconds",
+        "voice_members_only",
+        "required_role",
+        "read_replies",
+        "text_in_voice",
+        "read_urls",
+        "read_emoji",
+        "read_custom_emoji",
+        "read_attachments",
+    ),
+    "ignored_users": ("guild_id", "user_id"),
+    "user_voices": ("guild_id", "user_id", "voice", "speaker", "speed", "pitch", "intonation", "volume"),
+    "dictionary": ("guild_id", "pattern_key", "pattern", "reading"),
+    "reader_channels": ("guild_id", "text_channel_id", "voice_channel_id"),
+    "plugin_data": ("plugin", "guild_id", "user_id", "key", "value"),
+    "autojoin": ("guild_id", "voice_channel_id", "text_channel_id"),
+    "member_names": ("guild_id", "user_id", "reading"),
+}
+"""Every table and column after the last step (what ``voicebot db migrate-to`` copies)."""

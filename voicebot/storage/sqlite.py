@@ -1,4 +1,5 @@
-"""Opening the SQLite file safely: refuse what is not ours, back up, migrate, WAL mode.
+"""The SQLite backend: opening the file safely (refuse what is not ours, back up, migrate, WAL
+mode), then transactions on one aiosqlite connection.
 
 An existing file is never deleted, truncated or recreated. Anything unexpected (not a
 SQLite file, a damaged one, a newer schema, a locked file, someone else's database) is
@@ -7,17 +8,20 @@ refused with a :class:`StorageError` that says what to do, and the file stays as
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
 
+from voicebot.storage.backend import Row
 from voicebot.storage.errors import StorageError
 
-__all__ = ["describe_error", "open_connection"]
+__all__ = ["SQLiteBackend", "describe_error", "open_connection"]
 
 _log = logging.getLogger(__name__)
 
@@ -159,3 +163,59 @@ async def open_connection(
             raise describe_error(path, exc) from exc
         raise
     return conn
+
+
+class _SQLiteTransaction:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        cursor = await self._conn.execute(sql, params)
+        return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return [tuple(row) for row in await cursor.fetchall()]
+
+
+class SQLiteBackend:
+    """One SQLite file (WAL mode): one connection, one asyncio lock so coroutines do not
+    interleave statements on it, and ``BEGIN IMMEDIATE`` for each write (other processes wait
+    up to the open timeout). SQLite errors come out as readable :class:`StorageError`.
+    """
+
+    def __init__(self, path: Path, conn: aiosqlite.Connection) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, migrations: Sequence[Sequence[str]], *, timeout: float) -> SQLiteBackend:
+        """See :func:`open_connection`."""
+        return cls(path, await open_connection(path, migrations, timeout=timeout))
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[_SQLiteTransaction]:
+        async with self._lock:
+            try:
+                yield _SQLiteTransaction(self._conn)
+            except sqlite3.Error as exc:
+                raise describe_error(self.path, exc) from exc
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[_SQLiteTransaction]:
+        async with self.read() as transaction:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield transaction
+            except BaseException:
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def close(self) -> None:
+        await self._conn.close()
