@@ -67,17 +67,23 @@ def setup(ctx: PluginContext) -> None:
     db = ctx.services.db
     group = app_commands.Group(name="dict", description="読み方辞書 / Reading dictionary", guild_only=True)
 
-    @group.command(name="add", description="単語の読み方を登録します / Add a word and its reading")
-    @app_commands.describe(word="単語", reading="読み方(ひらがな・カタカナ)")
-    async def add(interaction: discord.Interaction[Any], word: str, reading: str) -> None:
-        member = member_of(interaction)
+    async def add_entry(guild_id: int, word: str, reading: str) -> tuple[str, str]:
+        """Store one word (a guild's, or the bot-wide one); returns it and its reading as stored."""
         word, reading = word.strip(), reading.strip()
         if not (0 < len(word) <= MAX_PATTERN_CHARS and 0 < len(reading) <= MAX_READING_CHARS):
             raise Refusal("dict_invalid", pattern_limit=MAX_PATTERN_CHARS, reading_limit=MAX_READING_CHARS)
         try:
-            await db.add_dictionary_entry(member.guild.id, word, reading)
+            await db.add_dictionary_entry(guild_id, word, reading)
         except StorageLimitError:  # lengths were checked above: the dictionary is full
-            raise Refusal("dict_full", limit=db.max_dictionary_entries) from None
+            remove = "/botdict remove" if guild_id == BOT_DICTIONARY else "/dict remove"
+            raise Refusal("dict_full", limit=db.max_dictionary_entries, command=remove) from None
+        return word, reading
+
+    @group.command(name="add", description="単語の読み方を登録します / Add a word and its reading")
+    @app_commands.describe(word="単語", reading="読み方(ひらがな・カタカナ)")
+    async def add(interaction: discord.Interaction[Any], word: str, reading: str) -> None:
+        member = member_of(interaction)
+        word, reading = await add_entry(member.guild.id, word, reading)
         await respond(interaction, "dict_added", ephemeral=False, pattern=word, reading=reading)
 
     @group.command(name="remove", description="単語を辞書から削除します / Remove a word")
@@ -151,13 +157,8 @@ def setup(ctx: PluginContext) -> None:
     @app_commands.describe(word="単語", reading="読み方")
     async def owner_add(interaction: discord.Interaction[Any], word: str, reading: str) -> None:
         await require_owner(interaction)
-        try:
-            await db.add_dictionary_entry(BOT_DICTIONARY, word, reading)
-        except StorageLimitError:
-            raise Refusal(
-                "dict_invalid", pattern_limit=MAX_PATTERN_CHARS, reading_limit=MAX_READING_CHARS
-            ) from None
-        await respond(interaction, "dict_added", pattern=word.strip(), reading=reading.strip())
+        word, reading = await add_entry(BOT_DICTIONARY, word, reading)
+        await respond(interaction, "dict_added", pattern=word, reading=reading)
 
     @owner.command(name="remove", description="全サーバー共通の辞書から削除 / Remove a word everywhere")
     async def owner_remove(interaction: discord.Interaction[Any], word: str) -> None:

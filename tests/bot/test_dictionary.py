@@ -173,3 +173,22 @@ async def test_only_the_owner_keeps_the_bot_wide_dictionary_from_discord(
     gone.client.is_owner = is_owner
     await invoke(registry, "botdict remove", gone, word="鯖")
     assert await services.db.list_dictionary(BOT_DICTIONARY) == []
+
+
+async def test_a_full_bot_wide_dictionary_says_full_not_invalid(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    owner = _admin()
+    services.db.max_dictionary_entries = 1
+    replies = []
+    for word in ("鯖", "鬼滅"):
+        interaction = FakeInteraction(owner, locale=ENGLISH)
+        interaction.client.is_owner = lambda user: _true()
+        await invoke(registry, "botdict add", interaction, word=word, reading="よみ")
+        replies.append(interaction.replies[-1].content)
+    assert replies[1] == "The dictionary is full (1 words). Remove unused words with /botdict remove."
+    assert [entry.pattern for entry in await services.db.list_dictionary(BOT_DICTIONARY)] == ["鯖"]
+
+
+async def _true() -> bool:
+    return True

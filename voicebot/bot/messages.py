@@ -287,8 +287,8 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "The dictionary is empty. Add words with /dict add.",
     },
     "dict_full": {
-        "ja": "辞書がいっぱいです({limit}語)。使わない語を /dict remove で消してください。",
-        "en": "The dictionary is full ({limit} words). Remove unused words with /dict remove.",
+        "ja": "辞書がいっぱいです({limit}語)。使わない語を {command} で消してください。",
+        "en": "The dictionary is full ({limit} words). Remove unused words with {command}.",
     },
     "dict_invalid": {
         "ja": "単語は1〜{pattern_limit}文字、読みは1〜{reading_limit}文字にしてください。",
