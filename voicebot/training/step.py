@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import torch
 from torch import Tensor
@@ -87,14 +88,30 @@ def _discriminator_step(
     return {"loss/d": loss_d.detach(), "grad_norm/discriminator": norm_d}
 
 
+@contextmanager
+def _frozen(module: torch.nn.Module) -> Iterator[None]:
+    """``module``'s weights get no gradient inside the block (its inputs still do)."""
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        module.requires_grad_(True)
+
+
 def _adversarial_losses(
     state: TrainState, real: Tensor, fake: Tensor, autocast: AbstractContextManager[object]
 ) -> tuple[Tensor, Tensor]:
-    """The generator's LSGAN and feature-matching losses against the discriminators."""
-    with autocast:
-        (_, real_maps), (fake_d, fake_maps) = _split(
-            state.discriminator(torch.cat([real, fake])), real.shape[0]
-        )
+    """The generator's LSGAN and feature-matching losses against the discriminators.
+
+    Only the generated audio needs gradients here: the discriminators' weights are frozen (the
+    generator's backward pass then skips their weight gradients) and the recorded audio runs
+    without autograd. Profiled on 2 CPU cores, the backward pass through the discriminators
+    was most of the generator's update; the losses are the same as with everything tracked.
+    """
+    with _frozen(state.discriminator), autocast:
+        with torch.no_grad():
+            _, real_maps = state.discriminator(real)
+        fake_d, fake_maps = state.discriminator(fake)
     return generator_loss(fake_d), feature_matching_loss(real_maps, fake_maps)
 
 
