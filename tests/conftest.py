@@ -6,10 +6,13 @@ torch and the model are imported inside the fixtures, so test folders that do no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.postgres import PostgresServer, postgres_server
 
 if TYPE_CHECKING:
     import torch
@@ -18,6 +21,13 @@ if TYPE_CHECKING:
     from voicebot.voices import VoiceMeta
 
 TINY_SPEAKERS = ("alpha", "kumo")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real Postgres server for the session (see :mod:`tests.postgres`)."""
+    with postgres_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

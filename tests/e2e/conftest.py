@@ -16,9 +16,9 @@ from tests.fake_discord.bot import start_bot as _start_bot
 from tests.fake_discord.server import FakeDiscord
 from tests.fake_discord.tls import self_signed
 
-__all__ = ["ROOT", "BotProcess", "start_bot", "until"]
+__all__ = ["BOT_SETTINGS", "ROOT", "BotProcess", "start_bot", "until"]
 
-_SETTINGS = {
+BOT_SETTINGS = {  # what every e2e bot runs with, besides its folders
     "VOICEBOT_DEFAULT_VOICE": "openjtalk",
     "VOICEBOT_ADMIN_ROLE": "読み上げ管理",
     "VOICEBOT_WORKERS": "1",
@@ -55,7 +55,7 @@ async def start_bot(fake: FakeDiscord, tmp_path: Path) -> BotProcess:
         return await _start_bot(
             fake,
             tmp_path,
-            _SETTINGS
+            BOT_SETTINGS
             | {
                 "VOICEBOT_MODELS_DIR": str(tmp_path / "models"),
                 "VOICEBOT_DATA_DIR": str(tmp_path / "data"),

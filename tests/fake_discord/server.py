@@ -23,7 +23,7 @@ GUILD_ID = 900_000_000_000_000_001
 TEXT_CHANNEL_ID = 900_000_000_000_000_002
 VOICE_CHANNEL_ID = 900_000_000_000_000_003
 OTHER_VOICE_CHANNEL_ID = 900_000_000_000_000_004
-_GUILD_STRIDE = 1000  # guild k's ids are guild 0's plus k * _GUILD_STRIDE
+_GUILD_STRIDE = 1 << 22  # guild k's ids are guild 0's plus k * _GUILD_STRIDE: consecutive shards
 APPLICATION_ID = 900_000_000_000_000_010
 OWNER_ID = 900_000_000_000_000_099
 _PERMISSIONS = str((1 << 41) - 1 & ~(1 << 3 | 1 << 5))  # all but Administrator and Manage Server
@@ -116,19 +116,23 @@ class _Gateway:
     ws: web.WebSocketResponse
     sequence: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    shard: int = 0
 
 
 class FakeDiscord:
-    """A Discord that one bot can log in to.
+    """A Discord that one bot (in one process, or one process per shard) can log in to.
 
     Args:
         tls: the context the voice websocket is served with.
         guilds: how many guilds the bot is in (:class:`FakeGuild` 0 to ``guilds - 1``).
+        shards: how many shards ``/gateway/bot`` recommends; a guild's events go to the
+            connection of its shard (``(guild_id >> 22) % shards``, as on Discord).
     """
 
-    def __init__(self, tls: ssl.SSLContext, guilds: int = 1) -> None:
+    def __init__(self, tls: ssl.SSLContext, guilds: int = 1, shards: int = 1) -> None:
         self.tls = tls
         self.guilds = [FakeGuild(index) for index in range(guilds)]
+        self.shards = shards
         self.voice = VoiceServer()
         self.calls: list[RestCall] = []
         self.files: dict[str, bytes] = {}  # attachment id -> content
@@ -140,7 +144,8 @@ class FakeDiscord:
         self.voice_requests: list[int | None] = []  # the channel of each op 4 the bot sent; None: leave
         self.callback_delay = 0.0  # seconds before answering an interaction callback (a far Discord)
         self._ids = itertools.count(950_000_000_000_000_000)
-        self._gateway: _Gateway | None = None
+        self._gateways: dict[int, _Gateway] = {}  # by shard
+        self._session_shards: dict[str, int] = {}  # gateway session id -> its shard
         self._connected = asyncio.Event()
         self._runners: list[web.AppRunner] = []
         self.port = 0
@@ -208,10 +213,16 @@ class FakeDiscord:
                 raise AssertionError(f"no {method} {path_part} within {timeout} s; calls: {seen}")
             await asyncio.sleep(0.02)
 
+    def shard_of(self, guild: FakeGuild) -> int:
+        """The shard whose connection receives ``guild``'s events."""
+        return (guild.id >> 22) % self.shards
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send one gateway event (op 0) to the bot."""
-        assert self._gateway is not None, "the bot is not connected"
-        await self._send(self._gateway, {"op": 0, "t": event, "d": data})
+        """Send one gateway event (op 0) to the bot: to the shard of its guild."""
+        shard = (int(data["guild_id"]) >> 22) % self.shards if "guild_id" in data else 0
+        gateway = self._gateways.get(shard)
+        assert gateway is not None, f"the bot is not connected (shard {shard})"
+        await self._send(gateway, {"op": 0, "t": event, "d": data})
 
     async def run_command(
         self,
@@ -320,9 +331,8 @@ class FakeDiscord:
         await self.dispatch("VOICE_STATE_UPDATE", self._voice_state(user, channel_id, guild))
 
     async def drop_gateway(self, code: int = 4000) -> None:
-        """Close the bot's gateway websocket with ``code``."""
-        assert self._gateway is not None
-        await self._gateway.ws.close(code=code)
+        """Close the bot's gateway websocket (shard 0's) with ``code``."""
+        await self._gateways[0].ws.close(code=code)
 
     # --- payloads -----------------------------------------------------------------------
     def _member(self, user: User) -> dict[str, Any]:
@@ -457,7 +467,6 @@ class FakeDiscord:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         gateway = _Gateway(ws)
-        self._gateway = gateway
         await self._send(gateway, {"op": 10, "d": {"heartbeat_interval": 41250}})
         async for message in ws:
             if message.type is WSMsgType.TEXT:
@@ -470,6 +479,11 @@ class FakeDiscord:
             await self._send(gateway, {"op": 11, "d": None})
         elif op == 2:
             self.identifies += 1
+            gateway.shard = data.get("shard", [0, 1])[0]
+            self._gateways[gateway.shard] = gateway
+            session = f"gateway-session-{self.identifies}"
+            self._session_shards[session] = gateway.shard
+            mine = [guild for guild in self.guilds if self.shard_of(guild) == gateway.shard]
             await self._send(
                 gateway,
                 {
@@ -478,8 +492,9 @@ class FakeDiscord:
                     "d": {
                         "v": 10,
                         "user": BOT.payload(),
-                        "guilds": [{"id": str(guild.id), "unavailable": True} for guild in self.guilds],
-                        "session_id": f"gateway-session-{self.identifies}",
+                        "guilds": [{"id": str(guild.id), "unavailable": True} for guild in mine],
+                        "session_id": session,
+                        "shard": [gateway.shard, self.shards],
                         "resume_gateway_url": self.gateway_url,
                         "application": {"id": str(APPLICATION_ID), "flags": 0},
                         "private_channels": [],
@@ -487,11 +502,13 @@ class FakeDiscord:
                     },
                 },
             )
-            for guild in self.guilds:
+            for guild in mine:
                 await self._send(gateway, {"op": 0, "t": "GUILD_CREATE", "d": self._guild(guild)})
             self._connected.set()
         elif op == 6:
             self.resumes += 1
+            gateway.shard = self._session_shards.get(data["session_id"], 0)
+            self._gateways[gateway.shard] = gateway
             await self._send(gateway, {"op": 0, "t": "RESUMED", "d": {}})
         elif op == 4:
             guild = self._guild_by_id(int(data["guild_id"]))
@@ -556,7 +573,7 @@ class FakeDiscord:
         if path == "/gateway/bot":
             return {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
