@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from voicebot.cli import main
 from voicebot.config import Settings, load_settings
 from voicebot.errors import ConfigError
-from voicebot.logs import RedactSecrets
+from voicebot.logs import RedactSecrets, setup_logging
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
@@ -59,6 +61,23 @@ def test_token_never_in_repr_or_logs(
         logger.info("logging in with %s", TOKEN)
     assert TOKEN not in caplog.text
     assert "[REDACTED]" in caplog.text
+
+
+def test_the_database_password_is_a_secret_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICEBOT_DATABASE_URL", "postgresql://bot:hunter2@db.example:5432/voicebot")
+    settings = load_settings()
+    assert "hunter2" in settings.secrets()
+    assert "hunter2" not in repr(settings)
+
+
+def test_logs_follow_stderr_when_it_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    setup_logging("INFO")
+    first.close()  # as a test's captured stream is, once that test ends
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("voicebot.test").info("still heard")
+    assert second.getvalue().endswith("voicebot.test: still heard\n"), second.getvalue()
 
 
 def test_token_shaped_text_is_redacted_without_being_configured(caplog: pytest.LogCaptureFixture) -> None:

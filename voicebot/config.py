@@ -13,6 +13,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -159,6 +160,11 @@ class Settings(BaseSettings):
     def token(self) -> str | None:
         """The Discord token in clear text, for the one place that needs it (login)."""
         return self.discord_token.get_secret_value() if self.discord_token else None
+
+    def secrets(self) -> list[str]:
+        """Values the logs must never show: the token and the database password."""
+        password = urlsplit(self.database_url.get_secret_value()).password if self.database_url else None
+        return [value for value in (self.token, password) if value]
 
 
 def _describe(error: ValidationError) -> str:

@@ -17,7 +17,7 @@ __all__ = ["help_text", "init", "positive_int"]
 def init(verbose: bool = False) -> Settings:
     """Load settings (raising a readable ConfigError) and configure logging."""
     settings = get_settings()
-    setup_logging("DEBUG" if verbose else settings.log_level, secrets=[settings.token or ""])
+    setup_logging("DEBUG" if verbose else settings.log_level, secrets=settings.secrets())
     for line in unknown_variables(settings):
         _log.warning("%s", line)
     return settings
