@@ -13,7 +13,7 @@ import pytest
 
 from tests.postgres import PostgresServer
 from voicebot.cli import main
-from voicebot.config import ConfigError, load_settings
+from voicebot.config import ConfigError, get_settings, load_settings
 from voicebot.storage import DATABASE_FILE, Database, GuildSettings, StorageError, UserVoice
 from voicebot.text import DictEntry
 
@@ -37,6 +37,7 @@ async def test_migrate_to_copies_the_sqlite_settings_once(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     async with Database(tmp_path / DATABASE_FILE) as sqlite:
         await sqlite.set_guild_settings(
@@ -47,6 +48,8 @@ async def test_migrate_to_copies_the_sqlite_settings_once(
         await sqlite.plugin_data("hello").set("greeting", {"text": "やあ"}, guild_id=GUILD)
     url = postgres.new_database()
     monkeypatch.setenv("VOICEBOT_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()  # the CLI reads the settings once per process
+    request.addfinalizer(get_settings.cache_clear)
 
     assert await asyncio.to_thread(main, ["db", "migrate-to", url]) == 0
     assert "secret-password" not in capsys.readouterr().out
