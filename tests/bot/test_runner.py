@@ -51,6 +51,23 @@ def test_voicebot_run_without_a_valid_token_prints_one_line(
     assert "Traceback" not in err
 
 
+def test_voicebot_run_with_an_unreachable_database_prints_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(
+        "VOICEBOT_DISCORD_TOKEN", "MTAwMDAwMDAwMDAwMDAwMDAw.Gabcde.fake-token-for-local-tests-only"
+    )
+    monkeypatch.setenv("VOICEBOT_DATABASE_URL", "postgresql://bot:hunter2@127.0.0.1:1/voicebot")
+    get_settings.cache_clear()
+    try:
+        assert main(["run"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and "hunter2" not in err
+    assert "cannot reach the settings database at 127.0.0.1:1/voicebot" in err
+
+
 async def test_client_uses_minimal_intents_and_shards_when_asked(services: BotServices) -> None:
     registry = PluginRegistry(services)
     await registry.load_all()
@@ -62,12 +79,13 @@ async def test_client_uses_minimal_intents_and_shards_when_asked(services: BotSe
     for name in registry.names:
         registry.unload(name)
     services.settings = services.settings.model_copy(
-        update={"shard_count": 2, "plugins_disabled": ["reader"]}
+        update={"shard_count": 4, "shard_ids": [2, 3], "plugins_disabled": ["reader"]}
     )
     registry = PluginRegistry(services)
     await registry.load_all()
     sharded = create_client(services, registry)
-    assert isinstance(sharded, discord.AutoShardedClient) and sharded.shard_count == 2
+    assert isinstance(sharded, discord.AutoShardedClient) and sharded.shard_count == 4
+    assert sharded.shard_ids == [2, 3]  # this process's shards only
     assert not sharded.intents.message_content
     for name in registry.names:
         registry.unload(name)
