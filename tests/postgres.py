@@ -3,7 +3,8 @@ in a temporary folder, listening on 127.0.0.1 and a Unix socket there, stopped a
 
 Postgres refuses to run as root: under root the cluster belongs to the ``postgres`` user (made
 by Debian's package). Without the binaries the tests that need the server are skipped, unless
-``VOICEBOT_TEST_POSTGRES=required`` (as ``.ci/run`` sets) makes that a failure.
+``REQUIRE_POSTGRES=required`` (as ``.ci/run`` sets) makes that a failure. It is not a
+``VOICEBOT_`` variable: the bot warns of those it does not know.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     """Start a cluster for the duration of the block (skip or fail without Postgres, see above)."""
     if _binary("initdb") is None or _binary("pg_ctl") is None:
         message = "Postgres is not installed (Debian: apt-get install postgresql)"
-        if os.environ.get("VOICEBOT_TEST_POSTGRES") == "required":
+        if os.environ.get("REQUIRE_POSTGRES") == "required":
             pytest.fail(message)
         pytest.skip(message)
     with tempfile.TemporaryDirectory(prefix="voicebot-pg-") as tmp:
