@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from voicebot.cli import main
+from voicebot.config import get_settings
 
 
 def test_bench_model_reports_params_rtf_and_first_chunk(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,3 +29,23 @@ def test_bench_engine_reports_latency_underruns_and_refusals(
     rows = [line.split() for line in lines if line.split()[:1] in (["1"], ["3"])]
     assert [row[0] for row in rows] == ["1", "3"]
     assert all(row[4].isdigit() and row[6].isdigit() for row in rows)  # underruns, refused
+
+
+def test_bench_e2e_times_the_first_voice_packet_in_every_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VOICEBOT_DEFAULT_VOICE", "openjtalk")  # no neural voice to load: quick
+    monkeypatch.setenv("VOICEBOT_MODELS_DIR", str(tmp_path))
+    monkeypatch.setenv("VOICEBOT_WORKERS", "1")
+    get_settings.cache_clear()
+    try:
+        assert main(["bench", "e2e", "--servers", "2", "--rounds", "1", "--compile", "off"]) == 0
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    _, p50, _, _, heard, refused = next(
+        line.split() for line in out.splitlines() if line.split()[:1] == ["2"]
+    )
+    # each server's message is heard, or refused at once (the admission may turn one away)
+    assert int(heard) >= 1 and int(heard) + int(refused) == 2, out
+    assert 0 < float(p50.removesuffix("ms")) < 10_000
