@@ -25,6 +25,7 @@ def test_no_voice_file_is_a_warning_and_a_missing_token_a_failure_only_for_the_b
     assert "1 warning, 0 to fix" in out
 
     assert "[ ok ] torch build" in out and "CPU only" in out and "GB on disk" in out
+    assert "[ ok ] settings database" in out and "SQLite" in out
 
     monkeypatch.setenv("VOICEBOT_DISCORD_TOKEN", "")
     assert main(["doctor"]) == 0  # `voicebot say` needs no token
@@ -33,3 +34,14 @@ def test_no_voice_file_is_a_warning_and_a_missing_token_a_failure_only_for_the_b
     assert main(["doctor", "--bot"]) == 1
     out = capsys.readouterr().out
     assert "[FAIL] discord token" in out and "1 to fix" in out
+
+
+def test_an_unreachable_postgres_fails_the_doctor_without_showing_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VOICEBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VOICEBOT_DATABASE_URL", "postgresql://bot:hunter2@127.0.0.1:1/voicebot")
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] settings database" in out and "127.0.0.1:1/voicebot" in out
+    assert "hunter2" not in out

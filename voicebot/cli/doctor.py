@@ -171,6 +171,34 @@ def check_data_dir(settings: Settings) -> list[Check]:
     return [Check("data dir", True, f"{data} (writable)")]
 
 
+def check_database(settings: Settings) -> list[Check]:
+    """The settings database opens (created or migrated if needed): the SQLite file in the data
+    directory, or Postgres at ``database_url`` (shown without its password)."""
+    import asyncio
+
+    from voicebot.storage import Database, StorageError
+
+    async def probe() -> None:
+        async with Database.from_settings(settings):
+            pass
+
+    if settings.database_url is None:
+        where = "SQLite in the data dir"
+    else:
+        from voicebot.storage.postgres import describe_url
+
+        where = f"Postgres at {describe_url(settings.database_url.get_secret_value())}"
+    try:
+        asyncio.run(probe())
+    except StorageError as exc:
+        return [
+            Check(
+                "settings database", False, str(exc), f"fix it, or unset {ENV_PREFIX}DATABASE_URL for SQLite"
+            )
+        ]
+    return [Check("settings database", True, where)]
+
+
 def check_token(settings: Settings, bot: bool = False) -> list[Check]:
     """Whether a Discord token is configured; its value is never shown. Missing is a failure only
     when the bot is to be checked (``bot``): ``voicebot say`` and training need none."""
@@ -244,6 +272,7 @@ CHECKS: list[Callable[[Settings], list[Check]]] = [
     check_dictionary,
     check_models,
     check_data_dir,
+    check_database,
     check_token,
     check_discord,
 ]
