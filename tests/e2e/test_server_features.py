@@ -9,14 +9,18 @@ from pathlib import Path
 
 from tests.e2e.conftest import BotProcess, start_bot
 from tests.e2e.listen import expected_audio, locate, utterances
-from tests.fake_discord.server import ALICE, BOB, CAROL, VOICE_CHANNEL_ID, FakeDiscord
+from tests.fake_discord.server import ALICE, APPLICATION_ID, BOB, CAROL, VOICE_CHANNEL_ID, FakeDiscord
 
 SPOKEN = ["alice、サーバーのはなし", "carolさんが参加しました"]  # 鯖 is read さば without the import
 
 
 async def _run(fake: FakeDiscord, user: object, name: str, **kwargs: object) -> None:
+    """Run a command and wait for its answer: the reply, or after a deferral the follow-up."""
+    before = len(fake.calls)
     token = await fake.run_command(user, name, **kwargs)  # type: ignore[arg-type]
-    await fake.wait_for_call("POST", token, timeout=20)  # a reply or a follow-up, whichever comes
+    answer = await fake.wait_for_call("POST", token, timeout=20, after=before)
+    if answer.path.endswith("/callback") and answer.json["type"] == 5:
+        await fake.wait_for_call("POST", f"/webhooks/{APPLICATION_ID}/{token}", timeout=20, after=before)
 
 
 async def test_skip_prefix_imported_reading_and_join_announcement_are_heard(

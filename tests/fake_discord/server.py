@@ -23,6 +23,7 @@ GUILD_ID = 900_000_000_000_000_001
 TEXT_CHANNEL_ID = 900_000_000_000_000_002
 VOICE_CHANNEL_ID = 900_000_000_000_000_003
 OTHER_VOICE_CHANNEL_ID = 900_000_000_000_000_004
+_VOICE_ROUND_TRIP_S = 0.02
 _GUILD_STRIDE = 1 << 22  # guild k's ids are guild 0's plus k * _GUILD_STRIDE: consecutive shards
 APPLICATION_ID = 900_000_000_000_000_010
 OWNER_ID = 900_000_000_000_000_099
@@ -146,6 +147,7 @@ class FakeDiscord:
         self._ids = itertools.count(950_000_000_000_000_000)
         self._gateways: dict[int, _Gateway] = {}  # by shard
         self._session_shards: dict[str, int] = {}  # gateway session id -> its shard
+        self._voice_replies: dict[int, asyncio.Future[None]] = {}  # guild id -> its last answer
         self._connected = asyncio.Event()
         self._runners: list[web.AppRunner] = []
         self.port = 0
@@ -174,6 +176,8 @@ class FakeDiscord:
 
     async def close(self) -> None:
         """Stop serving."""
+        for reply in self._voice_replies.values():
+            reply.cancel()
         self.voice.close()
         for runner in self._runners:
             await runner.cleanup()
@@ -516,7 +520,21 @@ class FakeDiscord:
             self.voice_requests.append(channel)
             if channel is None and self.bot_channel(guild) is None:
                 return  # Discord says nothing when a bot that is not in voice leaves again
-            await self._move_bot(guild, channel)
+            # Answer after a round trip, as Discord does: discord.py sends op 4 and only then
+            # starts listening for the answer, so an answer processed in between is dropped.
+            # Each guild's answers keep the order of its requests.
+            previous = self._voice_replies.get(guild.id)
+            self._voice_replies[guild.id] = asyncio.ensure_future(
+                self._answer_voice_request(guild, channel, previous)
+            )
+
+    async def _answer_voice_request(
+        self, guild: FakeGuild, channel: int | None, previous: asyncio.Future[None] | None
+    ) -> None:
+        if previous is not None:
+            await previous
+        await asyncio.sleep(_VOICE_ROUND_TRIP_S)
+        await self._move_bot(guild, channel)
 
     def _guild_by_id(self, guild_id: int) -> FakeGuild:
         return next(guild for guild in self.guilds if guild.id == guild_id)
