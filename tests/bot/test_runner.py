@@ -35,17 +35,23 @@ def test_a_well_shaped_token_passes() -> None:
     assert check_token(load_settings(discord_token=f" {WELL_SHAPED} ")) == WELL_SHAPED
 
 
-@pytest.mark.parametrize("token", ["", "not-a-token"])
-def test_voicebot_run_without_a_valid_token_prints_one_line(
-    token: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("VOICEBOT_DISCORD_TOKEN", token)
+def _failed_run(capsys: pytest.CaptureFixture[str]) -> str:
+    """``voicebot run`` with the settings of the environment now; asserts it exits 2 and
+    returns what it printed on stderr."""
     get_settings.cache_clear()
     try:
         assert main(["run"]) == 2
     finally:
         get_settings.cache_clear()
-    err = capsys.readouterr().err.strip()
+    return capsys.readouterr().err.strip()
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token"])
+def test_voicebot_run_without_a_valid_token_prints_one_line(
+    token: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VOICEBOT_DISCORD_TOKEN", token)
+    err = _failed_run(capsys)
     assert len(err.splitlines()) == 1
     assert err.startswith("voicebot run: error:") and "Reset Token" in err
     assert "Traceback" not in err
@@ -58,12 +64,7 @@ def test_voicebot_run_with_an_unreachable_database_prints_one_line(
         "VOICEBOT_DISCORD_TOKEN", "MTAwMDAwMDAwMDAwMDAwMDAw.Gabcde.fake-token-for-local-tests-only"
     )
     monkeypatch.setenv("VOICEBOT_DATABASE_URL", "postgresql://bot:hunter2@127.0.0.1:1/voicebot")
-    get_settings.cache_clear()
-    try:
-        assert main(["run"]) == 2
-    finally:
-        get_settings.cache_clear()
-    err = capsys.readouterr().err.strip()
+    err = _failed_run(capsys)
     assert len(err.splitlines()) == 1 and "Traceback" not in err and "hunter2" not in err
     assert "cannot reach the settings database at 127.0.0.1:1/voicebot" in err
 

@@ -48,26 +48,7 @@ _MAX_KEY_CHARS = 200
 BOT_DICTIONARY = 0
 """The guild id under which the bot-wide dictionary is stored (no guild has id 0)."""
 
-_GUILD_COLUMNS = (
-    "default_voice",
-    "language",
-    "max_chars",
-    "read_names",
-    "read_bots",
-    "read_joins",
-    "auto_join",
-    "skip_prefixes",
-    "name_suffix",
-    "name_repeat_seconds",
-    "voice_members_only",
-    "required_role",
-    "read_replies",
-    "text_in_voice",
-    "read_urls",
-    "read_emoji",
-    "read_custom_emoji",
-    "read_attachments",
-)
+_GUILD_COLUMNS = TABLES["guild_settings"][1:]  # after guild_id, in the order rows unpack
 
 
 def _upsert(table: str, keys: tuple[str, ...], values: tuple[str, ...]) -> str:

@@ -22,7 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 from voicebot.storage.backend import Row
 from voicebot.storage.errors import StorageError
 
-__all__ = ["PostgresBackend", "is_postgres_url", "postgres_statement"]
+__all__ = ["PostgresBackend", "describe_url", "is_postgres_url", "postgres_statement"]
 
 _log = logging.getLogger(__name__)
 
