@@ -111,7 +111,13 @@ class _ManagedConnectionState(VoiceConnectionState):
         self._socket_reader.resume()
 
     async def disconnect(self, *, force: bool = True, cleanup: bool = True, wait: bool = False) -> None:
-        """discord.py's disconnect; a final one (``cleanup``) also closes the UDP sockets."""
+        """discord.py's disconnect; a final one (``cleanup``) also closes the UDP sockets.
+
+        It waits for Discord to confirm the bot left only while the bot is still in a channel:
+        kicked by an admin, it is already out, Discord sends no second confirmation, and
+        discord.py would wait its full timeout (20 s) before the next join could start.
+        """
+        wait = wait and self.self_voice_state is not None and self.self_voice_state.channel is not None
         await super().disconnect(force=force, cleanup=cleanup, wait=wait)
         if cleanup:
             for udp in (self._retired, self.socket):
