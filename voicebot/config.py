@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     engine_queue: int = Field(default=64, ge=1, le=10_000)
     synthesis_timeout: float = Field(default=30.0, gt=0)
     phrase_cache_mb: int = Field(default=32, ge=0, le=4096)
+    engine: Literal["local", "ray"] = "local"
+    ray_address: str = "auto"
+    ray_replica_cpus: float = Field(default=1.0, gt=0, le=256)
+    ray_replica_gpus: float = Field(default=0.0, ge=0, le=16)
+    ray_min_replicas: int = Field(default=1, ge=1, le=10_000)
+    ray_max_replicas: int = Field(default=4, ge=1, le=10_000)
+    ray_target_ongoing: float = Field(default=4.0, gt=0, le=1000)
 
     # --- limits --------------------------------------------------------------------------
     max_chars: int = Field(default=200, ge=1, le=5000)
@@ -133,6 +140,13 @@ class Settings(BaseSettings):
             )
         if len(set(self.shard_ids)) != len(self.shard_ids):
             raise ValueError("VOICEBOT_SHARD_IDS lists a shard twice")
+        return self
+
+    @model_validator(mode="after")
+    def _replicas(self) -> Self:
+        """The cluster's replica range must not be empty."""
+        if self.ray_min_replicas > self.ray_max_replicas:
+            raise ValueError("VOICEBOT_RAY_MIN_REPLICAS must not exceed VOICEBOT_RAY_MAX_REPLICAS")
         return self
 
     @field_validator("default_voice")

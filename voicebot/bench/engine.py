@@ -26,6 +26,7 @@ from voicebot.cli.common import init
 from voicebot.config import Settings
 from voicebot.engine import Engine, EngineBusy, EngineTuning, UnknownVoice, WorkerInfo
 from voicebot.engine.deadlines import playback_gaps
+from voicebot.errors import ConfigError
 
 __all__ = ["MESSAGE", "run"]
 
@@ -135,8 +136,8 @@ async def _bench(settings: Settings, levels: list[int], requests: int) -> list[_
         return [await _level(engine, level, max(requests, level)) for level in levels]
 
 
-def _print(results: list[_Result], compiled: bool) -> None:
-    print(f"\ncompile={'on' if compiled else 'off'}")
+def _print(results: list[_Result], compiled: bool, engine: str) -> None:
+    print(f"\nengine={engine} compile={'on' if compiled else 'off'}")
     print(
         f"{'conc':>5} {'first p50':>10} {'p95':>7} {'p99':>7} {'underruns':>10} {'gap total':>10} "
         f"{'refused':>8} {'RTF':>6} {'audio s/s':>10}  RSS per worker"
@@ -146,7 +147,8 @@ def _print(results: list[_Result], compiled: bool) -> None:
         gaps = [gap for q in r.requests for gap in q.underruns]
         rtf = statistics.mean(q.total_s / q.audio_s for q in r.requests if q.audio_s > 0)
         audio = sum(q.audio_s for q in r.requests)
-        rss = ", ".join(f"{(w.rss_bytes or 0) / 2**20:.0f} MiB" for w in r.workers)
+        sizes = [f"{w.rss_bytes / 2**20:.0f} MiB" for w in r.workers if w.rss_bytes]
+        rss = ", ".join(sizes) or "(in the cluster)"
         print(
             f"{r.concurrency:>5} {statistics.median(firsts):>8.0f}ms {percentile(firsts, 0.95):>5.0f}ms "
             f"{percentile(firsts, 0.99):>5.0f}ms {len(gaps):>10} {sum(gaps) * 1000:>8.0f}ms "
@@ -159,6 +161,9 @@ def run(args: argparse.Namespace) -> int:
     settings = init(args.verbose)
     levels = sorted({int(level) for level in args.concurrency.split(",") if level.strip()})
     modes = {"both": [False, True], "on": [True], "off": [False]}[args.compile]
+    engines = [name.strip() for name in args.engine.split(",") if name.strip()]
+    if not engines or any(name not in ("local", "ray") for name in engines):
+        raise ConfigError(f"--engine takes local, ray or both separated by a comma, not {args.engine!r}")
     with tempfile.TemporaryDirectory(prefix="voicebot-bench-") as tmp:
         folder = Path(tmp)
         (folder / "models").mkdir()
@@ -168,15 +173,21 @@ def run(args: argparse.Namespace) -> int:
             f"engine bench: {described}; {settings.workers} worker(s), torch threads "
             f"{settings.torch_threads or 'auto'}, {args.requests} requests per level, message {MESSAGE!r}"
         )
-        for compiled in modes:
-            bench_settings = settings.model_copy(
-                update={
-                    "models_dir": folder / "models",
-                    "data_dir": folder / "data",  # a scratch compile cache: first starts compile
-                    "compile": compiled,
-                    "phrase_cache_mb": 0,
-                    "engine_queue": max(levels) * 4,
-                }
-            )
-            _print(asyncio.run(_bench(bench_settings, levels, args.requests)), compiled)
+        if "ray" in engines:
+            replicas = f"{settings.ray_min_replicas}-{settings.ray_max_replicas}"
+            size = f"{settings.ray_replica_cpus:g} CPU, {settings.ray_replica_gpus:g} GPU"
+            print(f"ray: cluster {settings.ray_address}, {replicas} replica(s) of {size}")
+        for engine in engines:
+            for compiled in modes:
+                bench_settings = settings.model_copy(
+                    update={
+                        "engine": engine,
+                        "models_dir": folder / "models",
+                        "data_dir": folder / "data",  # a scratch compile cache: first starts compile
+                        "compile": compiled,
+                        "phrase_cache_mb": 0,
+                        "engine_queue": max(levels) * 4,
+                    }
+                )
+                _print(asyncio.run(_bench(bench_settings, levels, args.requests)), compiled, engine)
     return 0

@@ -57,6 +57,12 @@ def _engine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--compile", choices=("both", "on", "off"), default="both", help="torch.compile modes to measure"
     )
+    parser.add_argument(
+        "--engine",
+        default="local",
+        help="comma-separated engines to measure one after the other: local (worker processes), "
+        "ray (the Ray cluster at VOICEBOT_RAY_ADDRESS, see README 'Scaling out'); default local",
+    )
     parser.add_argument("--verbose", action="store_true", help="engine logs at DEBUG")
 
 

@@ -6,7 +6,14 @@ See :class:`Engine`. Everything outside this package uses only the names exporte
 from __future__ import annotations
 
 from voicebot.engine.engine import Engine, EngineTuning
-from voicebot.engine.errors import EngineBusy, SynthesisFailed, SynthesisTimeout, UnknownVoice, VoiceRejected
+from voicebot.engine.errors import (
+    EngineBusy,
+    EngineUnavailable,
+    SynthesisFailed,
+    SynthesisTimeout,
+    UnknownVoice,
+    VoiceRejected,
+)
 from voicebot.engine.registry import OPENJTALK
 from voicebot.engine.stream import SynthesisStream
 from voicebot.engine.values import AudioChunk, VoiceInfo, WorkerInfo
@@ -17,6 +24,7 @@ __all__ = [
     "Engine",
     "EngineBusy",
     "EngineTuning",
+    "EngineUnavailable",
     "SynthesisFailed",
     "SynthesisStream",
     "SynthesisTimeout",

@@ -35,7 +35,7 @@ from voicebot.engine.admission import Admission
 from voicebot.engine.cache import PhraseCache, PhraseKey
 from voicebot.engine.errors import EngineBusy, SynthesisFailed, UnknownVoice, VoiceRejected
 from voicebot.engine.fairqueue import FairQueue, QueueFull
-from voicebot.engine.pool import WorkerHandle, process_context
+from voicebot.engine.pool import Worker, WorkerHandle, process_context
 from voicebot.engine.protocol import (
     Cancel,
     Chunk,
@@ -43,6 +43,7 @@ from voicebot.engine.protocol import (
     DropVoice,
     Failed,
     LoadVoice,
+    Lost,
     Ping,
     Pong,
     Ready,
@@ -131,7 +132,7 @@ class Engine:
         self.settings = settings
         self.tuning = tuning or EngineTuning()
         self._device = "cpu"
-        self._workers: list[WorkerHandle] = []
+        self._workers: list[Worker] = []
         self._queue: FairQueue[Request] = FairQueue(settings.engine_queue)
         self._context = process_context()
         limits = ValidatorLimits(
@@ -254,7 +255,7 @@ class Engine:
             self._drop(name, previous.spec.version)
         _log.info("voice %r is now version %s", name, version)
 
-    async def _load_in(self, worker: WorkerHandle, active: ActiveVoice) -> None:
+    async def _load_in(self, worker: Worker, active: ActiveVoice) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._loads[(worker.index, active.spec.name, active.spec.version)] = future
         worker.loading += 1
@@ -266,7 +267,7 @@ class Engine:
             self._loads.pop((worker.index, active.spec.name, active.spec.version), None)
             self._pump()
 
-    def _sync_voices(self, worker: WorkerHandle) -> None:
+    def _sync_voices(self, worker: Worker) -> None:
         """Have ``worker`` load every current voice version it does not hold."""
         for spec in self._registry.specs():
             if (spec.name, spec.version) not in worker.loaded:
@@ -351,10 +352,11 @@ class Engine:
     # --- workers --------------------------------------------------------------------------
 
     def _worker_count(self) -> int:
-        """One GPU worker (it batches), or the configured number of CPU workers."""
-        return 1 if self._device == "cuda" else self.settings.workers
+        """One GPU worker (it batches), one for the whole cluster, or the configured number of
+        CPU workers."""
+        return 1 if self._device == "cuda" or self.settings.engine == "ray" else self.settings.workers
 
-    def _new_worker(self, index: int, restarts: int = 0, crash_streak: int = 0) -> WorkerHandle:
+    def _new_worker(self, index: int, restarts: int = 0, crash_streak: int = 0) -> Worker:
         batching = self._device == "cuda" or self.tuning.batch_on_cpu
         config = WorkerConfig(
             index=index,
@@ -366,6 +368,20 @@ class Engine:
             max_batch=self.tuning.max_batch if batching else 1,
             half=self._device == "cuda",
         )
+        if self.settings.engine == "ray":
+            from voicebot.engine.cluster import ClusterWorker
+
+            capacity = self.tuning.max_active * self.settings.ray_max_replicas
+            return ClusterWorker(
+                self.settings,
+                self.tuning.max_active,
+                config,
+                capacity,
+                self._on_message,
+                self._on_exit,
+                restarts,
+                crash_streak,
+            )
         return WorkerHandle(
             self._context,
             config,
@@ -376,7 +392,7 @@ class Engine:
             crash_streak,
         )
 
-    async def _start_worker(self, worker: WorkerHandle, delay: float = 0.0) -> None:
+    async def _start_worker(self, worker: Worker, delay: float = 0.0) -> None:
         """Start ``worker`` (after ``delay`` seconds); kill it if it is not ready in time."""
         await asyncio.sleep(delay)
         if self._closing:
@@ -390,7 +406,7 @@ class Engine:
             )
             worker.kill()
 
-    def _on_exit(self, worker: WorkerHandle) -> None:
+    def _on_exit(self, worker: Worker) -> None:
         if worker.exited:
             return
         worker.exited = True
@@ -440,7 +456,7 @@ class Engine:
                 )
             )
 
-    def _on_message(self, worker: WorkerHandle, message: object) -> None:
+    def _on_message(self, worker: Worker, message: object) -> None:
         if worker.exited:
             return
         if isinstance(message, Chunk):
@@ -452,6 +468,11 @@ class Engine:
                 self._admission.observe(request.voice, message.compute_s, seconds, first=first)
         elif isinstance(message, Done | Failed):
             self._on_finished(worker, message)
+        elif isinstance(message, Lost):
+            request = worker.in_flight.pop(message.request_id, None)
+            if request is not None:
+                self._retry_or_fail(request)
+            self._pump()
         elif isinstance(message, Pong):
             worker.last_pong = time.monotonic()
             if message.stalled_s > self.tuning.stall_timeout:
@@ -469,7 +490,7 @@ class Engine:
             _log.info("worker %d ready (pid %d)", worker.index, message.pid)
             self._pump()
 
-    def _on_finished(self, worker: WorkerHandle, message: Done | Failed) -> None:
+    def _on_finished(self, worker: Worker, message: Done | Failed) -> None:
         request = worker.in_flight.pop(message.request_id, None)
         if request is not None:
             request.worker = None
@@ -491,7 +512,7 @@ class Engine:
         self._pump()
         self._check_idle()
 
-    def _on_load_result(self, worker: WorkerHandle, message: VoiceLoaded | VoiceLoadFailed) -> None:
+    def _on_load_result(self, worker: Worker, message: VoiceLoaded | VoiceLoadFailed) -> None:
         future = self._loads.pop((worker.index, message.name, message.version), None)
         if isinstance(message, VoiceLoaded):
             worker.loaded.add((message.name, message.version))
@@ -628,7 +649,7 @@ class Engine:
         """Raises: EngineBusy: the streams already promised would stutter with ``request`` beside them."""
         if not self.tuning.utilization:
             return
-        live = sum(1 for worker in self._workers if worker.ready and not worker.gone)
+        live = sum(worker.units for worker in self._workers if worker.ready and not worker.gone)
         admitted = self._admitted()
         pairs = ((r.guild, r.voice) for r in admitted)
         owed = ((r.guild, r.voice) for r in admitted if r.delivered == 0)
@@ -638,7 +659,7 @@ class Engine:
                 "so this one was skipped; try again in a moment (or raise VOICEBOT_WORKERS)"
             )
 
-    def _worker_load(self, worker: WorkerHandle) -> float:
+    def _worker_load(self, worker: Worker) -> float:
         return self._admission.load((r.guild, r.voice) for r in worker.in_flight.values())
 
     def _pump(self) -> None:

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from voicebot.errors import VoicebotError
 
-__all__ = ["EngineBusy", "SynthesisFailed", "SynthesisTimeout", "UnknownVoice", "VoiceRejected"]
+__all__ = [
+    "EngineBusy",
+    "EngineUnavailable",
+    "SynthesisFailed",
+    "SynthesisTimeout",
+    "UnknownVoice",
+    "VoiceRejected",
+]
 
 
 class EngineBusy(VoicebotError):
     """The request queue is full; the request was not accepted."""
+
+
+class EngineUnavailable(VoicebotError):
+    """The engine cannot start: its synthesis cluster is unreachable or refused the deployment."""
 
 
 class UnknownVoice(VoicebotError):

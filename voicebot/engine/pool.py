@@ -1,7 +1,8 @@
-"""One worker process seen from the engine: start, send, heartbeat bookkeeping, stop, kill.
+"""A worker seen from the engine (:class:`Worker`), and the local kind: one process on this
+machine (:class:`WorkerHandle`): start, send, heartbeat bookkeeping, stop, kill.
 
-A reader thread per worker turns pipe messages into calls on the event loop; end of file on
-the pipe means the process is gone (crash, OOM kill, SIGKILL) and is reported once.
+A reader thread per worker process turns pipe messages into calls on the event loop; end of
+file on the pipe means the process is gone (crash, OOM kill, SIGKILL) and is reported once.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
     from voicebot.engine.stream import Request
 
-__all__ = ["WorkerHandle", "process_context", "rss_bytes"]
+__all__ = ["Worker", "WorkerHandle", "process_context", "rss_bytes"]
 
 _log = logging.getLogger(__name__)
 
@@ -60,25 +61,29 @@ def rss_bytes(pid: int) -> int | None:
     return None
 
 
-class WorkerHandle:
-    """A worker process and its pipe.
+class Worker:
+    """One place where requests run, seen from the engine: its bookkeeping and the messages of
+    :mod:`voicebot.engine.protocol`, whatever runs them.
+
+    Subclasses start, message, stop and kill what runs them: :class:`WorkerHandle` a local
+    process, :class:`voicebot.engine.cluster.ClusterWorker` a Ray Serve deployment. Incoming
+    messages and the exit are reported on the event loop through ``on_message`` and ``on_exit``.
 
     Args:
-        context: multiprocessing context that starts the process.
         config: the worker's configuration (voices to load at start included).
-        on_message: called on the event loop with (handle, message) for every message.
-        on_exit: called once on the event loop with (handle) when the process is gone.
+        capacity: requests it keeps in flight at most.
+        on_message: called on the event loop with (worker, message) for every message.
+        on_exit: called once on the event loop with (worker) when it is gone.
         restarts: how many workers this slot had before (for monitoring).
         crash_streak: how many of them in a row died soon after starting (for backoff).
     """
 
     def __init__(
         self,
-        context: BaseContext,
         config: WorkerConfig,
         capacity: int,
-        on_message: Callable[[WorkerHandle, Any], None],
-        on_exit: Callable[[WorkerHandle], None],
+        on_message: Callable[[Worker, Any], None],
+        on_exit: Callable[[Worker], None],
         restarts: int = 0,
         crash_streak: int = 0,
     ) -> None:
@@ -96,12 +101,8 @@ class WorkerHandle:
         self.exited = False
         self.last_pong = time.monotonic()
         self.pid: int | None = None
-        self._context = context
         self._on_message = on_message
         self._on_exit = on_exit
-        self._conn: Connection | None = None
-        self._process: Any = None
-        self._send_lock = threading.Lock()
 
     @property
     def index(self) -> int:
@@ -109,11 +110,73 @@ class WorkerHandle:
         return self.config.index
 
     @property
+    def units(self) -> int:
+        """How many single-worker equivalents of compute this is (admission scales with it)."""
+        return 1
+
+    @property
     def free(self) -> int:
         """How many more requests this worker takes now."""
         if not self.ready or self.gone or self.loading:
             return 0
         return self.capacity - len(self.in_flight)
+
+    def uptime(self) -> float:
+        """Seconds since it started (0 before)."""
+        return 0.0 if self._started_at is None else time.monotonic() - self._started_at
+
+    async def start(self) -> None:
+        """Start it; it reports :class:`~voicebot.engine.protocol.Ready` when it takes requests."""
+        raise NotImplementedError
+
+    def send(self, message: object) -> None:
+        """Send ``message``; when it is gone, nothing happens (``on_exit`` reports that)."""
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        """Stop it at once; its exit is reported through ``on_exit``."""
+        raise NotImplementedError
+
+    async def stop(self, timeout: float) -> None:
+        """Ask it to finish, wait up to ``timeout`` seconds, then kill it."""
+        raise NotImplementedError
+
+    def reap(self) -> None:
+        """Release what is left of it after its exit."""
+
+    @property
+    def exitcode(self) -> int | None:
+        """How it ended (negative: killed by that signal), None while running."""
+        return None
+
+    def rss(self) -> int | None:
+        """Resident memory in bytes, where it can be measured."""
+        return None
+
+
+class WorkerHandle(Worker):
+    """A worker process on this machine and its pipe.
+
+    Args:
+        context: multiprocessing context that starts the process.
+        others: as :class:`Worker`.
+    """
+
+    def __init__(
+        self,
+        context: BaseContext,
+        config: WorkerConfig,
+        capacity: int,
+        on_message: Callable[[Worker, Any], None],
+        on_exit: Callable[[Worker], None],
+        restarts: int = 0,
+        crash_streak: int = 0,
+    ) -> None:
+        super().__init__(config, capacity, on_message, on_exit, restarts, crash_streak)
+        self._context = context
+        self._conn: Connection | None = None
+        self._process: Any = None
+        self._send_lock = threading.Lock()
 
     async def start(self) -> None:
         """Start the process (in a thread: the first start launches the fork server)."""
@@ -142,10 +205,6 @@ class WorkerHandle:
                 return
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(self._on_exit, self)
-
-    def uptime(self) -> float:
-        """Seconds since the process started (0 before)."""
-        return 0.0 if self._started_at is None else time.monotonic() - self._started_at
 
     def send(self, message: object) -> None:
         """Send ``message``; a dead pipe is ignored (the exit callback reports the death)."""

@@ -20,6 +20,7 @@ __all__ = [
     "DropVoice",
     "Failed",
     "LoadVoice",
+    "Lost",
     "Ping",
     "Pong",
     "Ready",
@@ -145,6 +146,14 @@ class Failed:
 
     request_id: int
     reason: str
+
+
+@dataclass(frozen=True)
+class Lost:
+    """Request ``request_id`` lost the machine running it (a cluster replica died); the engine
+    retries it elsewhere, resuming after the chunks already delivered, as after a crash."""
+
+    request_id: int
 
 
 @dataclass(frozen=True)
