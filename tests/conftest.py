@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests import netns
 from tests.postgres import PostgresServer, postgres_server
+from tests.ray_cluster import RayCluster, local_ray_cluster
 
 if TYPE_CHECKING:
     import torch
@@ -23,11 +25,25 @@ if TYPE_CHECKING:
 TINY_SPEAKERS = ("alpha", "kumo")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Run the session in a loopback-only network namespace (see :mod:`tests.netns`)."""
+    netns.reexec(config)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """A real Postgres server for the session (see :mod:`tests.postgres`)."""
     with postgres_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """A real local Ray cluster for the session: a head and one more node, one CPU each (see
+    :mod:`tests.ray_cluster`). A test that removes a node adds one back."""
+    with local_ray_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

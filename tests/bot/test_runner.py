@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -67,6 +69,23 @@ def test_voicebot_run_with_an_unreachable_database_prints_one_line(
     err = _failed_run(capsys)
     assert len(err.splitlines()) == 1 and "Traceback" not in err and "hunter2" not in err
     assert "cannot reach the settings database at 127.0.0.1:1/voicebot" in err
+
+
+def test_voicebot_run_with_an_unreachable_ray_cluster_prints_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VOICEBOT_DISCORD_TOKEN", WELL_SHAPED)
+    monkeypatch.setenv("VOICEBOT_ENGINE", "ray")
+    monkeypatch.setenv("VOICEBOT_RAY_ADDRESS", "127.0.0.1:1")
+    monkeypatch.setenv("VOICEBOT_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("VOICEBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VOICEBOT_LOG_LEVEL", "ERROR")
+    started = time.monotonic()
+    err = _failed_run(capsys)
+    assert time.monotonic() - started < 30, "it retried for minutes instead of saying so"
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "cannot reach the Ray cluster at VOICEBOT_RAY_ADDRESS=127.0.0.1:1" in err
+    assert "ray start --head" in err
 
 
 async def test_client_uses_minimal_intents_and_shards_when_asked(services: BotServices) -> None:

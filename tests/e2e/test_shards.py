@@ -1,10 +1,12 @@
 """Scenario 9: two `voicebot run` processes split the shards and share their settings in Postgres;
-each speaks in the servers of its own shard."""
+each speaks in the servers of its own shard, synthesizing locally or on a two-node Ray cluster."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.conftest import BOT_SETTINGS, until
 from tests.e2e.listen import expected_audio, locate
@@ -15,9 +17,33 @@ from tests.postgres import PostgresServer
 from voicebot.storage import BOT_DICTIONARY, Database
 
 
+def _on_ray(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings that send synthesis to the test cluster; its deployment is deleted afterwards."""
+    cluster = request.getfixturevalue("ray_cluster")
+
+    def delete_deployment() -> None:
+        import ray
+        from ray import serve
+
+        if not ray.is_initialized():
+            ray.init(address=cluster.address, log_to_driver=False)
+        serve.delete("voicebot")
+
+    request.addfinalizer(delete_deployment)
+    return {
+        "VOICEBOT_ENGINE": "ray",
+        "VOICEBOT_RAY_ADDRESS": cluster.address,
+        "VOICEBOT_RAY_REPLICA_CPUS": "1",
+        "VOICEBOT_RAY_MIN_REPLICAS": "2",
+        "VOICEBOT_RAY_MAX_REPLICAS": "2",
+    }
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
 async def test_two_shard_processes_share_postgres_and_each_speaks_in_its_servers(
-    tmp_path: Path, postgres: PostgresServer
+    tmp_path: Path, postgres: PostgresServer, engine: str, request: pytest.FixtureRequest
 ) -> None:
+    engine_settings = _on_ray(request) if engine == "ray" else {}
     url = postgres.new_database()
     async with Database(url) as db:  # the owner's bot-wide word, for both processes to read
         await db.add_dictionary_entry(BOT_DICTIONARY, "鯖", "さば")
@@ -37,6 +63,7 @@ async def test_two_shard_processes_share_postgres_and_each_speaks_in_its_servers
                 "VOICEBOT_SHARD_COUNT": "2",
                 "VOICEBOT_SHARD_IDS": str(shard),
                 "VOICEBOT_DATABASE_URL": url,
+                **engine_settings,
             }
             bots.append(await start_bot(fake, folder, settings))
         assert sorted(fake.shard_of(guild) for guild in fake.guilds) == [0, 1]
