@@ -31,7 +31,7 @@ import pytest
 
 from tests import netns
 
-__all__ = ["RayCluster", "RayNode", "local_ray_cluster"]
+__all__ = ["RayCluster", "RayNode", "delete_application", "local_ray_cluster"]
 
 RAY = Path(sys.executable).parent / "ray"
 _STARTED = b"Ray runtime started."
@@ -166,6 +166,17 @@ class RayCluster:
             node.kill()
         self.nodes.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def delete_application(address: str, name: str = "voicebot") -> None:
+    """Delete the Serve application ``name`` from the cluster, so that the next bot deploys it
+    anew (in a subprocess: a driver in the pytest process would install Ray's signal handlers)."""
+    script = (
+        "import sys, ray; from ray import serve; "
+        "ray.init(address=sys.argv[1], log_to_driver=False); serve.delete(sys.argv[2])"
+    )
+    command = [sys.executable, "-c", script, address, name]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
 @contextmanager

@@ -14,22 +14,14 @@ from tests.fake_discord.bot import BotProcess, start_bot
 from tests.fake_discord.server import FakeDiscord
 from tests.fake_discord.tls import self_signed
 from tests.postgres import PostgresServer
+from tests.ray_cluster import delete_application
 from voicebot.storage import BOT_DICTIONARY, Database
 
 
 def _on_ray(request: pytest.FixtureRequest) -> dict[str, str]:
     """Settings that send synthesis to the test cluster; its deployment is deleted afterwards."""
     cluster = request.getfixturevalue("ray_cluster")
-
-    def delete_deployment() -> None:
-        import ray
-        from ray import serve
-
-        if not ray.is_initialized():
-            ray.init(address=cluster.address, log_to_driver=False)
-        serve.delete("voicebot")
-
-    request.addfinalizer(delete_deployment)
+    request.addfinalizer(lambda: delete_application(cluster.address))
     return {
         "VOICEBOT_ENGINE": "ray",
         "VOICEBOT_RAY_ADDRESS": cluster.address,

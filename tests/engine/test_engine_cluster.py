@@ -21,7 +21,7 @@ import pytest_asyncio
 
 from tests.engine.conftest import FAST, audio, collect
 from tests.engine.test_engine_neural import LONG_TEXT, TEXT, _reference
-from tests.ray_cluster import RayCluster
+from tests.ray_cluster import RayCluster, delete_application
 from voicebot.config import load_settings
 from voicebot.engine import Engine, VoiceRejected
 
@@ -56,7 +56,7 @@ async def cluster_engine(
     ray_cluster: RayCluster, tmp_path_factory: pytest.TempPathFactory, tiny_voice_file: Path
 ) -> AsyncIterator[Engine]:
     """The tiny voice as ``tiny`` on two replicas of one CPU each: one per node of the cluster."""
-    from ray import serve
+    import ray
 
     root = tmp_path_factory.mktemp("cluster-engine")
     (root / "models").mkdir()
@@ -76,7 +76,8 @@ async def cluster_engine(
     await engine.start()
     yield engine
     await engine.close()
-    serve.delete("voicebot")
+    delete_application(ray_cluster.address)
+    await asyncio.to_thread(ray.shutdown)  # the engine joined the cluster from a thread, like the bot
 
 
 async def test_replicas_stream_the_voices_own_synthesis(

@@ -17,6 +17,7 @@ import dataclasses
 import itertools
 import logging
 import multiprocessing
+import shutil
 import tempfile
 import threading
 import time
@@ -102,7 +103,8 @@ class SynthesisReplica:
         data = ray.get(self._store.get.remote(name, version))
         if data is None or voice_version(data) != version:
             return None
-        path = self._dir / f"{name}-{version}{VOICE_SUFFIX}"
+        path = self._dir / version / f"{name}{VOICE_SUFFIX}"  # a voice is named after its file
+        path.parent.mkdir(exist_ok=True)
         path.write_bytes(data)
         return VoiceSpec(name, version, path)
 
@@ -116,6 +118,8 @@ class SynthesisReplica:
                 self._ready.set()
             elif isinstance(message, VoiceLoaded | VoiceLoadFailed):
                 key = (message.name, message.version)
+                # The voice is in memory (or failed): its copy on disk is not needed any more.
+                (self._dir / message.version / f"{message.name}{VOICE_SUFFIX}").unlink(missing_ok=True)
                 if isinstance(message, VoiceLoaded):
                     with self._lock:
                         self._loaded.add(key)
@@ -156,9 +160,10 @@ class SynthesisReplica:
         """Load the latest version of every voice ahead of its first request, and drop the
         versions no bot process holds any more."""
         latest, held = await asyncio.gather(self._store.latest.remote(), self._store.held.remote())
-        for key in [k for k in self._loaded if k[0] != OPENJTALK and k not in set(held)]:
-            with self._lock:
-                self._loaded.discard(key)
+        with self._lock:  # the reader thread adds to it
+            gone = [k for k in self._loaded if k[0] != OPENJTALK and k not in set(held)]
+            self._loaded.difference_update(gone)
+        for key in gone:
             self._conn.send(DropVoice(*key))
         for name, version in latest:
             problem = await self._ensure_loaded(name, version)
@@ -205,6 +210,9 @@ class SynthesisReplica:
     def __del__(self) -> None:
         with contextlib.suppress(OSError, AttributeError):  # never started, or already closed
             self._conn.send(Stop())
+        folder = getattr(self, "_dir", None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _resolve(future: asyncio.Future[str | None], reason: str | None) -> None:
