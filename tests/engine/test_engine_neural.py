@@ -19,6 +19,7 @@ import torch
 from tests.engine.conftest import audio, collect
 from voicebot.engine import Engine, SynthesisFailed, SynthesisTimeout, UnknownVoice, VoiceRejected
 from voicebot.engine.runtime import seed_everything
+from voicebot.engine.worker import WORKER_NICENESS
 from voicebot.voices import InvalidPitch, NeuralVoice, VoiceMeta, write_voice_file
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
@@ -51,6 +52,14 @@ async def test_chunks_concatenate_to_the_voices_own_synthesis(
     assert len(chunks) > 1
     assert {(c.voice, c.sample_rate) for c in chunks} == {("tiny", 24000)}
     np.testing.assert_allclose(audio(chunks), await _reference(tiny_voice_file, TEXT), atol=1e-5)
+
+
+async def test_workers_yield_the_cpu_to_the_bot(neural_engine: Engine) -> None:
+    """The bot's packet clock and encoding must not queue behind synthesis on a busy machine."""
+    bot = os.getpriority(os.PRIO_PROCESS, 0)
+    for worker in neural_engine.workers():
+        assert worker.pid is not None
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, bot + WORKER_NICENESS)
 
 
 async def test_default_voice_and_unknown_names(neural_engine: Engine) -> None:
