@@ -45,3 +45,15 @@ def test_an_unreachable_postgres_fails_the_doctor_without_showing_its_password(
     out = capsys.readouterr().out
     assert "[FAIL] settings database" in out and "127.0.0.1:1/voicebot" in out
     assert "hunter2" not in out
+
+
+def test_an_unreachable_ray_cluster_fails_the_doctor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VOICEBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VOICEBOT_ENGINE", "ray")
+    monkeypatch.setenv("VOICEBOT_RAY_ADDRESS", "127.0.0.1:1")
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] speech engine" in out and "VOICEBOT_RAY_ADDRESS=127.0.0.1:1 (Connection refused)" in out
+    assert "ray start --head" in out

@@ -199,6 +199,32 @@ def check_database(settings: Settings) -> list[Check]:
     return [Check("settings database", True, where)]
 
 
+def check_engine(settings: Settings) -> list[Check]:
+    """Where synthesis runs: local workers, or a Ray cluster that must be installed and answer."""
+    if settings.engine == "local":
+        return [Check("speech engine", True, f"local: {settings.workers} worker process(es)")]
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None or importlib.util.find_spec("ray.serve") is None:
+        return [
+            Check(
+                "speech engine",
+                False,
+                "ray: Ray Serve is not installed",
+                f'pip install "voicebot[ray]" (or set {ENV_PREFIX}ENGINE=local)',
+            )
+        ]
+    from voicebot.engine import EngineUnavailable
+    from voicebot.engine.cluster.deploy import probe
+
+    try:
+        probe(settings.ray_address)
+    except EngineUnavailable as exc:  # its message says how to start the cluster
+        return [Check("speech engine", False, str(exc))]
+    replicas = f"{settings.ray_min_replicas}-{settings.ray_max_replicas} replica(s)"
+    return [Check("speech engine", True, f"ray: cluster {settings.ray_address}, {replicas}")]
+
+
 def check_token(settings: Settings, bot: bool = False) -> list[Check]:
     """Whether a Discord token is configured; its value is never shown. Missing is a failure only
     when the bot is to be checked (``bot``): ``voicebot say`` and training need none."""
@@ -273,6 +299,7 @@ CHECKS: list[Callable[[Settings], list[Check]]] = [
     check_models,
     check_data_dir,
     check_database,
+    check_engine,
     check_token,
     check_discord,
 ]

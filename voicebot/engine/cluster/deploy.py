@@ -12,7 +12,7 @@ from voicebot.engine.cluster.replica import ReplicaConfig, SynthesisReplica
 from voicebot.engine.cluster.store import NAMESPACE, STORE_NAME, VoiceStore
 from voicebot.engine.errors import EngineUnavailable
 
-__all__ = ["APP_NAME", "application", "deployment", "join", "replica_count"]
+__all__ = ["APP_NAME", "application", "deployment", "join", "probe", "replica_count"]
 
 APP_NAME = "voicebot"
 _DEPLOYMENT = "synthesis"
@@ -67,7 +67,7 @@ def join(settings: Settings) -> Any:
             'VOICEBOT_ENGINE=ray needs Ray: pip install "voicebot[ray]" (or set VOICEBOT_ENGINE=local)'
         ) from None
     if not ray.is_initialized():
-        _probe(settings.ray_address)
+        probe(settings.ray_address)
         try:
             ray.init(
                 address=settings.ray_address,
@@ -121,9 +121,13 @@ def replica_count() -> int | None:
     return int(status.replica_states.get("RUNNING", 0))
 
 
-def _probe(address: str) -> None:
+def probe(address: str) -> None:
     """Fail in seconds when a ``host:port`` address does not answer (Ray itself retries for
-    minutes before it gives up)."""
+    minutes before it gives up); ``auto`` is not checked here.
+
+    Raises:
+        EngineUnavailable: nothing answers there.
+    """
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         return  # "auto": Ray finds the local cluster or fails at once
