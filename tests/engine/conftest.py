@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import pytest_asyncio
 import torch
 
-from voicebot.config import load_settings
+from voicebot.config import Settings, load_settings
 from voicebot.engine import AudioChunk, Engine, EngineTuning
 from voicebot.voices import VoiceMeta, write_voice_file
 
@@ -27,6 +28,23 @@ async def collect(stream: AsyncIterator[AudioChunk]) -> list[AudioChunk]:
 def audio(chunks: list[AudioChunk]) -> np.ndarray:
     """The chunks joined into one array of shape (S,)."""
     return np.concatenate([chunk.samples for chunk in chunks])
+
+
+def tiny_voice_settings(root: Path, tiny_voice_file: Path, **overrides: Any) -> Settings:
+    """Settings of an engine in ``root`` whose models folder holds the tiny voice as ``tiny``, the
+    default voice; one torch thread per worker, compile off, then ``overrides``."""
+    (root / "models").mkdir()
+    (root / "models" / "tiny.safetensors").write_bytes(tiny_voice_file.read_bytes())
+    return load_settings(
+        **{
+            "models_dir": root / "models",
+            "data_dir": root / "data",
+            "torch_threads": 1,
+            "compile": False,
+            "default_voice": "tiny",
+            **overrides,
+        }
+    )
 
 
 @pytest.fixture(scope="package")
@@ -51,17 +69,7 @@ async def neural_engine(
     tmp_path_factory: pytest.TempPathFactory, tiny_voice_file: Path
 ) -> AsyncIterator[Engine]:
     """Two CPU workers, the tiny voice as ``tiny`` and the default voice, compile off."""
-    root = tmp_path_factory.mktemp("neural-engine")
-    (root / "models").mkdir()
-    (root / "models" / "tiny.safetensors").write_bytes(tiny_voice_file.read_bytes())
-    settings = load_settings(
-        models_dir=root / "models",
-        data_dir=root / "data",
-        workers=2,
-        torch_threads=1,
-        compile=False,
-        default_voice="tiny",
-    )
+    settings = tiny_voice_settings(tmp_path_factory.mktemp("neural-engine"), tiny_voice_file, workers=2)
     engine = Engine(settings, FAST)
     await engine.start()
     yield engine

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 import pytest_asyncio
 
-from tests.engine.conftest import FAST, audio, collect
+from tests.e2e.conftest import until
+from tests.engine.conftest import FAST, audio, collect, tiny_voice_settings
 from tests.engine.test_engine_neural import LONG_TEXT, TEXT, _reference
 from tests.ray_cluster import RayCluster, delete_application
-from voicebot.config import load_settings
 from voicebot.engine import Engine, VoiceRejected
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -44,13 +44,6 @@ def _replica_pids() -> list[int]:
     return pids
 
 
-async def _until(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"condition not met in {timeout} s"
-        await asyncio.sleep(0.2)
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def cluster_engine(
     ray_cluster: RayCluster, tmp_path_factory: pytest.TempPathFactory, tiny_voice_file: Path
@@ -58,19 +51,14 @@ async def cluster_engine(
     """The tiny voice as ``tiny`` on two replicas of one CPU each: one per node of the cluster."""
     import ray
 
-    root = tmp_path_factory.mktemp("cluster-engine")
-    (root / "models").mkdir()
-    (root / "models" / "tiny.safetensors").write_bytes(tiny_voice_file.read_bytes())
-    settings = load_settings(
+    settings = tiny_voice_settings(
+        tmp_path_factory.mktemp("cluster-engine"),
+        tiny_voice_file,
         engine="ray",
         ray_address=ray_cluster.address,
         ray_replica_cpus=1,
         ray_min_replicas=2,
         ray_max_replicas=2,
-        models_dir=root / "models",
-        data_dir=root / "data",
-        compile=False,
-        default_voice="tiny",
     )
     engine = Engine(settings, FAST)
     await engine.start()
@@ -126,7 +114,7 @@ async def test_an_upload_reaches_the_replicas_and_a_refused_file_never_does(
 async def test_a_replica_killed_mid_stream_the_requests_finish_elsewhere(
     cluster_engine: Engine, tiny_voice_file: Path
 ) -> None:
-    await _until(lambda: len(_replica_pids()) == 2, timeout=60)
+    await until(lambda: len(_replica_pids()) == 2, timeout=60)
     expected = await _reference(tiny_voice_file, LONG_TEXT)
     streams = [cluster_engine.synthesize(LONG_TEXT, voice="tiny", guild_id=g) for g in (1, 2)]
     firsts = [await anext(stream) for stream in streams]
@@ -136,13 +124,13 @@ async def test_a_replica_killed_mid_stream_the_requests_finish_elsewhere(
         rest = [chunk async for chunk in stream]  # resumed after the chunks already delivered
         np.testing.assert_allclose(audio([first, *rest]), expected, atol=1e-5)
     assert time.monotonic() - started < 30
-    await _until(lambda: len(_replica_pids()) == 2, timeout=60)  # Serve replaced it
+    await until(lambda: len(_replica_pids()) == 2, timeout=60)  # Serve replaced it
 
 
 async def test_a_node_removed_the_cluster_keeps_speaking(
     cluster_engine: Engine, ray_cluster: RayCluster, tiny_voice_file: Path
 ) -> None:
-    await _until(lambda: len(_replica_pids()) == 2, timeout=60)
+    await until(lambda: len(_replica_pids()) == 2, timeout=60)
     expected = await _reference(tiny_voice_file, LONG_TEXT)
     streams = [cluster_engine.synthesize(LONG_TEXT, voice="tiny", guild_id=g) for g in (3, 4)]
     firsts = [await anext(stream) for stream in streams]
@@ -151,7 +139,7 @@ async def test_a_node_removed_the_cluster_keeps_speaking(
         for first, stream in zip(firsts, streams, strict=True):
             rest = [chunk async for chunk in stream]
             np.testing.assert_allclose(audio([first, *rest]), expected, atol=1e-5)
-        await _until(lambda: len(_replica_pids()) == 1, timeout=30)
+        await until(lambda: len(_replica_pids()) == 1, timeout=30)
         chunks = await collect(cluster_engine.synthesize(TEXT, voice="tiny", guild_id=5))
         assert chunks
     finally:

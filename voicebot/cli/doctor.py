@@ -203,23 +203,13 @@ def check_engine(settings: Settings) -> list[Check]:
     """Where synthesis runs: local workers, or a Ray cluster that must be installed and answer."""
     if settings.engine == "local":
         return [Check("speech engine", True, f"local: {settings.workers} worker process(es)")]
-    import importlib.util
-
-    if importlib.util.find_spec("ray") is None or importlib.util.find_spec("ray.serve") is None:
-        return [
-            Check(
-                "speech engine",
-                False,
-                "ray: Ray Serve is not installed",
-                f'pip install "voicebot[ray]" (or set {ENV_PREFIX}ENGINE=local)',
-            )
-        ]
     from voicebot.engine import EngineUnavailable
-    from voicebot.engine.cluster.deploy import probe
+    from voicebot.engine.cluster.deploy import probe, require_ray
 
     try:
+        require_ray()
         probe(settings.ray_address)
-    except EngineUnavailable as exc:  # its message says how to start the cluster
+    except EngineUnavailable as exc:  # its message says what to do
         return [Check("speech engine", False, str(exc))]
     replicas = f"{settings.ray_min_replicas}-{settings.ray_max_replicas} replica(s)"
     return [Check("speech engine", True, f"ray: cluster {settings.ray_address}, {replicas}")]

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Coroutine, Hashable
+from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -371,26 +372,10 @@ class Engine:
         if self.settings.engine == "ray":
             from voicebot.engine.cluster import ClusterWorker
 
-            capacity = self.tuning.max_active * self.settings.ray_max_replicas
-            return ClusterWorker(
-                self.settings,
-                self.tuning.max_active,
-                config,
-                capacity,
-                self._on_message,
-                self._on_exit,
-                restarts,
-                crash_streak,
-            )
-        return WorkerHandle(
-            self._context,
-            config,
-            self.tuning.max_active,
-            self._on_message,
-            self._on_exit,
-            restarts,
-            crash_streak,
-        )
+            kind: Callable[..., Worker] = functools.partial(ClusterWorker, self.settings)
+        else:
+            kind = functools.partial(WorkerHandle, self._context)
+        return kind(config, self.tuning.max_active, self._on_message, self._on_exit, restarts, crash_streak)
 
     async def _start_worker(self, worker: Worker, delay: float = 0.0) -> None:
         """Start ``worker`` (after ``delay`` seconds); kill it if it is not ready in time."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import socket
@@ -12,7 +13,7 @@ from voicebot.engine.cluster.replica import ReplicaConfig, SynthesisReplica
 from voicebot.engine.cluster.store import NAMESPACE, STORE_NAME, VoiceStore
 from voicebot.engine.errors import EngineUnavailable
 
-__all__ = ["APP_NAME", "application", "deployment", "join", "probe", "replica_count"]
+__all__ = ["APP_NAME", "application", "deployment", "join", "probe", "replica_count", "require_ray"]
 
 APP_NAME = "voicebot"
 _DEPLOYMENT = "synthesis"
@@ -59,13 +60,9 @@ def join(settings: Settings) -> Any:
     Raises:
         EngineUnavailable: Ray is not installed, or the cluster is unreachable.
     """
-    try:
-        import ray
-        import ray.serve  # the [serve] extra: a bare ray lacks it
-    except ImportError:
-        raise EngineUnavailable(
-            'VOICEBOT_ENGINE=ray needs Ray: pip install "voicebot[ray]" (or set VOICEBOT_ENGINE=local)'
-        ) from None
+    require_ray()
+    import ray
+
     if not ray.is_initialized():
         probe(settings.ray_address)
         try:
@@ -76,11 +73,7 @@ def join(settings: Settings) -> Any:
                 logging_level=logging.WARNING,
             )
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise EngineUnavailable(
-                f"cannot reach the Ray cluster at VOICEBOT_RAY_ADDRESS={settings.ray_address} "
-                f"({_first_line(exc)}): start it with `ray start --head` (see README 'Scaling out') "
-                "or set VOICEBOT_ENGINE=local"
-            ) from None
+            raise _unreachable(settings.ray_address, _first_line(exc)) from None
     return (
         ray.remote(VoiceStore)
         .options(name=STORE_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0)
@@ -121,6 +114,14 @@ def replica_count() -> int | None:
     return int(status.replica_states.get("RUNNING", 0))
 
 
+def require_ray() -> None:
+    """Raises: EngineUnavailable: Ray Serve is not installed."""
+    if importlib.util.find_spec("ray") is None or importlib.util.find_spec("ray.serve") is None:
+        raise EngineUnavailable(
+            'VOICEBOT_ENGINE=ray needs Ray Serve: pip install "voicebot[ray]" (or set VOICEBOT_ENGINE=local)'
+        )
+
+
 def probe(address: str) -> None:
     """Fail in seconds when a ``host:port`` address does not answer (Ray itself retries for
     minutes before it gives up); ``auto`` is not checked here.
@@ -134,10 +135,14 @@ def probe(address: str) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=_PROBE_TIMEOUT_S).close()
     except OSError as exc:
-        raise EngineUnavailable(
-            f"cannot reach the Ray cluster at VOICEBOT_RAY_ADDRESS={address} ({exc.strerror or exc}): "
-            "start it with `ray start --head` (see README 'Scaling out') or set VOICEBOT_ENGINE=local"
-        ) from None
+        raise _unreachable(address, str(exc.strerror or exc)) from None
+
+
+def _unreachable(address: str, reason: str) -> EngineUnavailable:
+    return EngineUnavailable(
+        f"cannot reach the Ray cluster at VOICEBOT_RAY_ADDRESS={address} ({reason}): "
+        "start it with `ray start --head` (see README 'Scaling out') or set VOICEBOT_ENGINE=local"
+    )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -135,24 +135,29 @@ class SynthesisReplica:
                     loop.call_soon_threadsafe(queue.put_nowait, message)
 
     async def _ensure_loaded(self, name: str, version: str) -> str | None:
-        """Load the version unless it is loaded; returns why it cannot be, or None."""
+        """Load the version unless it is loaded; returns why it cannot be, or None. Concurrent
+        callers for one version share one fetch and one load."""
         key = (name, version)
         if key in self._loaded:
             return None
         waiting = self._loads.get(key)
         if waiting is None:
-            if name == OPENJTALK:
-                spec: VoiceSpec | None = VoiceSpec(name, version, None)
-            else:
-                spec = await asyncio.to_thread(self._spec, name, version)
+            loop = asyncio.get_running_loop()
+            waiting = self._loads[key] = (loop, loop.create_future())
+            try:
+                spec = (
+                    VoiceSpec(name, version, None)
+                    if name == OPENJTALK
+                    else await asyncio.to_thread(self._spec, name, version)
+                )
+            except BaseException:  # cancelled or the store failed: the next caller tries again
+                del self._loads[key]
+                _resolve(waiting[1], f"voice {name!r} ({version}) could not be fetched")
+                raise
             if spec is None:
-                return f"voice {name!r} ({version}) is no longer offered by any bot process"
-            if key in self._loaded:
-                return None
-            waiting = self._loads.get(key)
-            if waiting is None:
-                waiting = (asyncio.get_running_loop(), asyncio.get_running_loop().create_future())
-                self._loads[key] = waiting
+                del self._loads[key]
+                _resolve(waiting[1], f"voice {name!r} ({version}) is no longer offered by any bot process")
+            else:
                 self._conn.send(LoadVoice(spec))
         return await asyncio.shield(waiting[1])
 
@@ -160,8 +165,9 @@ class SynthesisReplica:
         """Load the latest version of every voice ahead of its first request, and drop the
         versions no bot process holds any more."""
         latest, held = await asyncio.gather(self._store.latest.remote(), self._store.held.remote())
+        held_keys = {tuple(key) for key in held}
         with self._lock:  # the reader thread adds to it
-            gone = [k for k in self._loaded if k[0] != OPENJTALK and k not in set(held)]
+            gone = [k for k in self._loaded if k[0] != OPENJTALK and k not in held_keys]
             self._loaded.difference_update(gone)
         for key in gone:
             self._conn.send(DropVoice(*key))

@@ -51,14 +51,14 @@ class ClusterWorker(Worker):
 
     Args:
         settings: the ``ray_*`` settings say where the cluster is and how replicas are sized.
-        max_ongoing: requests one replica runs at once.
-        others: as :class:`~voicebot.engine.pool.Worker`; ``capacity`` is for the whole cluster.
+        capacity: requests one replica runs at once (the whole cluster takes that many per
+            replica it may grow to).
+        others: as :class:`~voicebot.engine.pool.Worker`.
     """
 
     def __init__(
         self,
         settings: Settings,
-        max_ongoing: int,
         config: WorkerConfig,
         capacity: int,
         on_message: Callable[[Worker, Any], None],
@@ -66,9 +66,10 @@ class ClusterWorker(Worker):
         restarts: int = 0,
         crash_streak: int = 0,
     ) -> None:
-        super().__init__(config, capacity, on_message, on_exit, restarts, crash_streak)
+        cluster_capacity = capacity * settings.ray_max_replicas
+        super().__init__(config, cluster_capacity, on_message, on_exit, restarts, crash_streak)
         self._settings = settings
-        self._max_ongoing = max_ongoing
+        self._max_ongoing = capacity
         self._store: Any = None  # the VoiceStore actor
         self._handle: Any = None  # the deployment's DeploymentHandle
         self._holder = f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -130,8 +131,9 @@ class ClusterWorker(Worker):
         task.add_done_callback(self._tasks.discard)
 
     async def _synthesize(self, request: Synthesize) -> None:
+        from ray.exceptions import RayActorError  # also ActorDiedError and ActorUnavailableError
+
         rid = request.request_id
-        from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
         try:
             stream = self._handle.options(stream=True).synthesize.remote(request)
@@ -144,7 +146,7 @@ class ClusterWorker(Worker):
                 stream.cancel()
                 raise
             self._on_message(self, Done(rid))
-        except (ActorDiedError, ActorUnavailableError, RayActorError) as exc:
+        except RayActorError as exc:
             _log.warning("request %d: its replica is gone (%s)", rid, type(exc).__name__)
             self._on_message(self, Lost(rid))
         except asyncio.CancelledError:
