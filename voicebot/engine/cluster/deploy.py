@@ -63,8 +63,8 @@ def join(settings: Settings) -> Any:
     require_ray()
     import ray
 
+    probe(settings.ray_address)  # also when joined already: the answer must not depend on that
     if not ray.is_initialized():
-        probe(settings.ray_address)
         try:
             ray.init(
                 address=settings.ray_address,

@@ -191,8 +191,13 @@ class ClusterWorker(Worker):
         asyncio.get_running_loop().call_soon(self._on_exit, self)
 
     async def stop(self, timeout: float) -> None:
-        """Cancel what is in flight; the cluster and its replicas keep running for others."""
+        """Cancel what is in flight and release the deployment's handle; the cluster and its
+        replicas keep running for others."""
         self.gone = True
         self._cancel_all()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=timeout)
+        if self._handle is not None:
+            # Its router's threads would otherwise keep calling Ray, reconnecting this process.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._handle.shutdown_async(), timeout)
