@@ -18,6 +18,10 @@ __all__ = ["APP_NAME", "application", "deployment", "join", "probe", "replica_co
 APP_NAME = "voicebot"
 _DEPLOYMENT = "synthesis"
 _PROBE_TIMEOUT_S = 5.0
+# Ray gives the head node this resource. The store lives there, beside the cluster's control
+# processes (Serve places its controller the same way): a lost worker node must not take the
+# voices with it, and losing the head loses the cluster anyway.
+_HEAD_NODE = {"node:__internal_head__": 0.001}
 _log = logging.getLogger(__name__)
 
 
@@ -54,7 +58,8 @@ def application(settings: Settings, max_ongoing: int) -> Any:
 
 
 def join(settings: Settings) -> Any:
-    """Join the cluster at ``ray_address``; returns the voice store's actor handle (blocking:
+    """Join the cluster at ``ray_address``; returns the voice store's actor handle, started on
+    the head node when no process has started it yet (blocking:
     call it off the event loop).
 
     Raises:
@@ -76,7 +81,14 @@ def join(settings: Settings) -> Any:
             raise _unreachable(settings.ray_address, _first_line(exc)) from None
     return (
         ray.remote(VoiceStore)
-        .options(name=STORE_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0)
+        .options(
+            name=STORE_NAME,
+            namespace=NAMESPACE,
+            lifetime="detached",
+            get_if_exists=True,
+            num_cpus=0,
+            resources=_HEAD_NODE,
+        )
         .remote()
     )
 
