@@ -163,3 +163,16 @@ def test_pitch_statistics_must_fit_the_speakers(voice: ET2Model) -> None:
         voice.set_pitch_stats(torch.tensor([[5.0, 0.0], [5.0, 0.1]]))
     with pytest.raises(ModelInputError, match=r"\(2, 2\)"):
         voice.set_pitch_stats(torch.tensor([[5.0, 0.1]]))
+
+
+def test_a_streams_first_chunk_predicts_only_the_pitch_it_needs(voice: ET2Model) -> None:
+    """First audio must not wait for the pitch of a long sentence's end; the stream still equals
+    the whole sentence (tests/model/test_model.py checks that for this model too)."""
+    ids = torch.arange(1, 61)[None] % (N_SYMBOLS - 1) + 1
+    predicted: list[int] = []
+    voice.pitch_predictor.register_forward_hook(lambda _m, _a, out: predicted.append(out.size(-1)))
+    chunks = voice.infer_chunks(ids, torch.tensor([0]), first_chunk_frames=4, noise_scale_dur=0.0)
+    next(chunks)
+    first = sum(predicted)
+    total = sum(chunk.numel() for chunk in chunks) // voice.config.hop_length + 4
+    assert 0 < first < total / 3

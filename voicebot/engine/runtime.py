@@ -18,7 +18,8 @@ SYNTHESIS_SEED = 0
 
 
 def configure_torch(threads: int, compile_cache_dir: Path) -> None:
-    """Point inductor's caches into ``compile_cache_dir`` and set the thread counts.
+    """Point inductor's caches into ``compile_cache_dir``, set the thread counts and flush
+    subnormal floats to zero.
 
     The FX graph and inductor caches survive restarts, so a restarted worker compiles from
     cache instead of from scratch.
@@ -30,6 +31,10 @@ def configure_torch(threads: int, compile_cache_dir: Path) -> None:
     import torch
 
     torch.set_num_threads(max(1, threads))
+    # Attention weights far from a frame's token underflow to subnormal floats, which x86 CPUs
+    # multiply many times slower: a sentence's attention matmul took 3.5 ms instead of 0.3 ms
+    # (torch profiler, 2 cores). Flushing them to zero changes nothing audible.
+    torch.set_flush_denormal(True)
     # Allowed once per process, before any parallel work; a forked worker may inherit it set.
     with contextlib.suppress(RuntimeError):
         torch.set_num_interop_threads(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor, nn
@@ -70,9 +70,11 @@ class TrainOutput:
 class _Plan:
     """The eager part of inference: everything with data-dependent sizes.
 
-    ``excitation`` (harmonic source only) covers the whole sentence, ``margin`` frames beyond
-    each end: pitch is predicted and its phase accumulated once, and each decoded span takes
-    its slice, so chunks carry the source's phase across their boundaries.
+    ``excitation`` (harmonic source only, unless streaming) covers the whole sentence,
+    ``margin`` frames beyond each end: pitch is predicted and its phase accumulated once, and
+    each decoded span takes its slice, so chunks carry the source's phase across their
+    boundaries. Streaming predicts the pitch as the chunks need it instead
+    (:class:`_StreamedSource`), with the same result.
     """
 
     text_h: Tensor
@@ -82,6 +84,7 @@ class _Plan:
     noise1: Tensor
     noise2: Tensor
     speaker: Tensor
+    speakers: Tensor
     excitation: Excitation | None
 
 
@@ -253,7 +256,10 @@ class ET2Model(nn.Module):
         noise_scale_dur: float,
         generator: torch.Generator | None,
         control: PitchControl,
+        whole_source: bool = True,
     ) -> _Plan:
+        """Everything before the frame-level stages; the excitation of the whole sentences
+        (harmonic source) only when ``whole_source``."""
         self._check(ids, id_lengths, speakers, length_scale)
         control.check()
         device = ids.device
@@ -273,38 +279,42 @@ class ET2Model(nn.Module):
         shape = (batch, self.config.latent_channels, frames)
         noise1 = torch.randn(shape, generator=generator, device=device) * noise_scale
         noise2 = torch.randn(shape, generator=generator, device=device) * noise_scale
-        excitation = None
-        if self.pitch_predictor is not None:
-            excitation = self._excitation(
-                text_h, text_mask, bounds, frame_lengths, speakers, speaker, control
-            )
-        return _Plan(text_h, text_mask, bounds, frame_lengths, noise1, noise2, speaker, excitation)
+        plan = _Plan(text_h, text_mask, bounds, frame_lengths, noise1, noise2, speaker, speakers, None)
+        if whole_source and self.pitch_predictor is not None:
+            track = self._pitch_span(plan, control, 0, frames)
+            plan = replace(plan, excitation=self._excitation(plan, track))
+        return plan
 
-    def _excitation(
-        self,
-        text_h: Tensor,
-        text_mask: Tensor,
-        bounds: Boundaries,
-        frame_lengths: Tensor,
-        speakers: Tensor,
-        speaker: Tensor,
-        control: PitchControl,
-    ) -> Excitation:
-        """Predicted pitch of whole sentences, changed by ``control``, as one :class:`Excitation`
-        from ``margin`` frames before the start to ``margin + 1`` after the end."""
+    def _pitch_span(self, plan: _Plan, control: PitchControl, start: int, end: int) -> PitchTrack:
+        """Predicted pitch of frames [start, end) (each (B, end - start)), changed by ``control``.
+
+        The predictor sees the frames within its receptive field of the span and no more (the
+        attention before it is per frame), so any span equals the same frames of the whole
+        sentence's track: a stream predicts pitch chunk by chunk and gets the same contour, and
+        so the same source phase, as :meth:`infer`.
+        """
         assert self.pitch_predictor is not None
+        total = plan.noise1.size(-1)
+        field = self.pitch_predictor.receptive_field
+        lo, hi = max(0, start - field), min(total, end + field)
+        positions = torch.arange(lo, hi, device=plan.frame_lengths.device)
+        frame_mask = sequence_mask(plan.frame_lengths - lo, hi - lo)
+        aligned = self.synthesizer.attention(plan.text_h, plan.text_mask, plan.bounds, positions, frame_mask)
+        raw = self.pitch_predictor(aligned, frame_mask, plan.speaker).float()
+        keep = slice(start - lo, end - lo)
+        stats = self.pitch_stats[plan.speakers]
+        return PitchTrack(
+            control.apply(raw[:, 0, keep], stats), voicing(raw[:, 1, keep]) * frame_mask[:, 0, keep]
+        )
+
+    def _excitation(self, plan: _Plan, track: PitchTrack) -> Excitation:
+        """The whole sentences' :class:`Excitation` from their pitch ``track`` (each
+        (B, T_frames)), from ``margin`` frames before the start to ``margin + 1`` after the end."""
         synth = self.synthesizer
-        frames = int(frame_lengths.max())
-        positions = torch.arange(frames, device=frame_lengths.device)
-        frame_mask = sequence_mask(frame_lengths, frames)
-        # The latent stage computes this attention again per span; once more for the whole sentence
-        # (a few ms) buys a pitch contour, and so a source phase, that no chunking can change.
-        aligned = synth.attention(text_h, text_mask, bounds, positions, frame_mask)
-        raw = self.pitch_predictor(aligned, frame_mask, speaker).float()
-        stats = self.pitch_stats[speakers]
-        track = PitchTrack(control.apply(raw[:, 0], stats), voicing(raw[:, 1]) * frame_mask[:, 0])
-        first = torch.full_like(frame_lengths, -synth.source_margin)
-        return _excitation_window(track, frame_lengths, first, frames, synth, stats)
+        first = torch.full_like(plan.frame_lengths, -synth.source_margin)
+        frames = plan.noise1.size(-1)
+        stats = self.pitch_stats[plan.speakers]
+        return _excitation_window(track, plan.frame_lengths, first, frames, synth, stats)
 
     def _latent_span(self, plan: _Plan, start: int, end: int) -> Tensor:
         """Latent z2 (B, Z, end - start) of frames [start, end) of the plan."""
@@ -320,15 +330,16 @@ class ET2Model(nn.Module):
             plan.speaker,
         )
 
-    def _decode_span(self, plan: _Plan, z2: Tensor, start: int) -> Tensor:
-        """Audio (B, T * hop) of the latent span z2 (B, Z, T) that begins at frame ``start``."""
+    def _decode_span(self, plan: _Plan, z2: Tensor, start: int, source: Excitation | None = None) -> Tensor:
+        """Audio (B, T * hop) of the latent span z2 (B, Z, T) that begins at frame ``start``; the
+        whole sentences' excitation is ``source``, or the plan's."""
         frames = z2.size(-1)
         positions = torch.arange(start, start + frames, device=z2.device)
         excitation = None
-        if plan.excitation is not None:
-            # The plan's excitation starts `margin` frames before frame 0: its index i is frame i - margin.
+        full = source if source is not None else plan.excitation
+        if full is not None:
+            # The whole excitation starts `margin` frames before frame 0: its index i is frame i - margin.
             margin = self.synthesizer.source_margin
-            full = plan.excitation
             excitation = Excitation(
                 _packed(full.log_f0[:, start : start + frames + 2 * margin + 1]),
                 _packed(full.voiced[:, start : start + frames + 2 * margin + 1]),
@@ -428,11 +439,21 @@ class ET2Model(nn.Module):
             raise ModelInputError("chunk_frames and first_chunk_frames must be at least 1")
         lengths = torch.full((1,), ids.size(1), device=ids.device, dtype=torch.long)
         plan = self._plan(
-            ids, lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator, pitch
+            ids,
+            lengths,
+            speakers,
+            length_scale,
+            noise_scale,
+            noise_scale_dur,
+            generator,
+            pitch,
+            whole_source=False,
         )
         total = plan.noise1.size(-1)
+        source = _StreamedSource(self, plan, pitch) if self.has_source else None
         latent_context = self.synthesizer.latent_receptive_field
         context = self.synthesizer.decoder_receptive_field
+        margin = self.synthesizer.source_margin
         hop = self.config.hop_length
         z2 = plan.noise1.new_zeros(plan.noise1.shape)
         ready = 0  # latents of frames [0, ready) are computed
@@ -445,7 +466,9 @@ class ET2Model(nn.Module):
                 span = self._latent_span(plan, span_lo, span_hi)
                 z2[..., ready:hi] = span[..., ready - span_lo : hi - span_lo]
                 ready = hi
-            audio = self._decode_span(plan, z2[..., lo:hi], lo)
+            # The span's excitation reaches `margin` frames past its end.
+            excitation = None if source is None else source.until(hi + margin + 1)
+            audio = self._decode_span(plan, z2[..., lo:hi], lo, excitation)
             yield audio[0, (start - lo) * hop : (end - lo) * hop].float()
             start, size = end, min(4 * size, chunk_frames)
 
@@ -529,6 +552,33 @@ def _packed(x: Tensor) -> Tensor:
     """``x`` with row-major strides. ``contiguous()`` keeps the stride of a size-1 batch dimension,
     and the compiled decoder guards on strides: a chunk's slices would recompile it mid-request."""
     return x.clone(memory_format=torch.contiguous_format)
+
+
+class _StreamedSource:
+    """The excitation of one plan's sentences, its pitch predicted as far as the chunks need.
+
+    A first chunk then predicts the pitch of its own frames, not of the whole sentence. The
+    phase is accumulated from the sentence's start each time (cheap), so every span gets the
+    excitation that :meth:`ET2Model.infer` computes at once.
+    """
+
+    def __init__(self, model: ET2Model, plan: _Plan, control: PitchControl) -> None:
+        self._model = model
+        self._plan = plan
+        self._control = control
+        shape = plan.noise1[:, 0].shape  # (B, T_frames)
+        self._track = PitchTrack(plan.noise1.new_zeros(shape).float(), plan.noise1.new_zeros(shape).float())
+        self._ready = 0  # pitch of frames [0, ready) is predicted
+
+    def until(self, end: int) -> Excitation:
+        """The whole sentences' excitation, exact for every frame before ``end``."""
+        end = min(end, self._track.log_f0.size(-1))
+        if end > self._ready:
+            span = self._model._pitch_span(self._plan, self._control, self._ready, end)
+            self._track.log_f0[:, self._ready : end] = span.log_f0
+            self._track.voiced[:, self._ready : end] = span.voiced
+            self._ready = end
+        return self._model._excitation(self._plan, self._track)
 
 
 def _excitation_window(
