@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
+from voicebot.bench import stft_magnitude
 from voicebot.model.features import mel_filterbank
 from voicebot.training.pitch import extract_f0
 
@@ -32,10 +33,8 @@ class PitchScore:
 
 
 def _log_mel(audio: np.ndarray) -> np.ndarray:
-    frames = len(audio) // _HOP
     padded = np.pad(audio, ((_FFT - _HOP) // 2, (_FFT - _HOP) // 2 + _FFT), mode="reflect")
-    index = np.arange(_FFT)[None, :] + _HOP * np.arange(frames)[:, None]
-    spectrum = np.abs(np.fft.rfft(padded[index] * np.hanning(_FFT), axis=1))
+    spectrum = stft_magnitude(padded, _FFT, _HOP, frames=len(audio) // _HOP)
     return np.log(np.maximum(spectrum @ mel_filterbank(_RATE, _FFT, 40, 0.0, 8000.0).T, 1e-5))
 
 

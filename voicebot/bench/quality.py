@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
+from voicebot.bench import stft_magnitude
 from voicebot.bench.pitch import dtw_path
 from voicebot.model.features import mel_filterbank
 
@@ -38,8 +39,7 @@ def _cepstra(audio: np.ndarray, rate: int) -> np.ndarray:
     if rate != _RATE:
         audio = soxr.resample(audio, rate, _RATE)
     padded = np.pad(audio.astype(np.float64), (_FFT // 2, _FFT // 2), mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(padded, _FFT)[::_HOP] * np.hanning(_FFT)
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    power = stft_magnitude(padded, _FFT, _HOP) ** 2
     mel = power @ mel_filterbank(_RATE, _FFT, _MELS, 0.0, 8000.0).T.astype(np.float64)
     log_amplitude = 0.5 * np.log(mel + 1e-10)
     k = np.arange(_MELS)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voicebot.bench import stft_magnitude
 from voicebot.bench.quality import Dnsmos
 
 __all__ = ["SentenceRow", "Summary", "spectrogram_png", "write_report"]
@@ -57,8 +58,7 @@ def _panel(audio: np.ndarray, rate: int, width: int) -> np.ndarray:
     """(ROWS, width) dB spectrogram from 0 to 8 kHz, low frequencies at the bottom, 0..1."""
     if audio.size < _FFT:
         audio = np.pad(audio, (0, _FFT - audio.size))
-    frames = np.lib.stride_tricks.sliding_window_view(audio.astype(np.float64), _FFT)[::_HOP]
-    magnitude = np.abs(np.fft.rfft(frames * np.hanning(_FFT), axis=1))
+    magnitude = stft_magnitude(audio.astype(np.float64), _FFT, _HOP)
     bins = int(_TOP_HZ / (rate / 2) * (_FFT // 2)) if rate / 2 > _TOP_HZ else _FFT // 2
     db = 20 * np.log10(np.maximum(magnitude[:, :bins], 1e-10) / max(float(magnitude.max()), 1e-10))
     picture = np.clip((db - _FLOOR_DB) / -_FLOOR_DB, 0.0, 1.0)  # (frames, bins)
