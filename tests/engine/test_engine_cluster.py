@@ -24,6 +24,7 @@ from tests.engine.conftest import FAST, audio, collect, tiny_voice_settings
 from tests.engine.test_engine_neural import LONG_TEXT, TEXT, _reference
 from tests.ray_cluster import RayCluster, delete_application
 from voicebot.engine import Engine, VoiceRejected
+from voicebot.engine.cluster.deploy import replica_count  # replicas Serve routes requests to
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -42,13 +43,6 @@ def _replica_pids() -> list[int]:
             except OSError:
                 continue
     return pids
-
-
-def _running_replicas() -> int | None:
-    """Replicas that Serve routes requests to (started ones may still be loading)."""
-    from voicebot.engine.cluster.deploy import replica_count
-
-    return replica_count()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -121,7 +115,7 @@ async def test_an_upload_reaches_the_replicas_and_a_refused_file_never_does(
 async def test_a_replica_killed_mid_stream_the_requests_finish_elsewhere(
     cluster_engine: Engine, tiny_voice_file: Path
 ) -> None:
-    await until(lambda: _running_replicas() == 2, timeout=60)
+    await until(lambda: replica_count() == 2, timeout=60)
     expected = await _reference(tiny_voice_file, LONG_TEXT)
     streams = [cluster_engine.synthesize(LONG_TEXT, voice="tiny", guild_id=g) for g in (1, 2)]
     firsts = [await anext(stream) for stream in streams]
@@ -131,7 +125,7 @@ async def test_a_replica_killed_mid_stream_the_requests_finish_elsewhere(
         rest = [chunk async for chunk in stream]  # resumed after the chunks already delivered
         np.testing.assert_allclose(audio([first, *rest]), expected, atol=1e-5)
     assert time.monotonic() - started < 30
-    await until(lambda: _running_replicas() == 2, timeout=60)  # Serve replaced it
+    await until(lambda: replica_count() == 2, timeout=60)  # Serve replaced it
 
 
 async def test_a_node_removed_the_cluster_keeps_speaking(
@@ -141,7 +135,7 @@ async def test_a_node_removed_the_cluster_keeps_speaking(
     second_voice_file: Path,
     tmp_path: Path,
 ) -> None:
-    await until(lambda: _running_replicas() == 2, timeout=60)
+    await until(lambda: replica_count() == 2, timeout=60)
     expected = await _reference(tiny_voice_file, LONG_TEXT)
     streams = [cluster_engine.synthesize(LONG_TEXT, voice="tiny", guild_id=g) for g in (3, 4)]
     firsts = [await anext(stream) for stream in streams]

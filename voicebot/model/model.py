@@ -84,7 +84,7 @@ class _Plan:
     noise1: Tensor
     noise2: Tensor
     speaker: Tensor
-    speakers: Tensor
+    pitch_stats: Tensor
     excitation: Excitation | None
 
 
@@ -279,7 +279,8 @@ class ET2Model(nn.Module):
         shape = (batch, self.config.latent_channels, frames)
         noise1 = torch.randn(shape, generator=generator, device=device) * noise_scale
         noise2 = torch.randn(shape, generator=generator, device=device) * noise_scale
-        plan = _Plan(text_h, text_mask, bounds, frame_lengths, noise1, noise2, speaker, speakers, None)
+        stats = self.pitch_stats[speakers]  # (B, 2)
+        plan = _Plan(text_h, text_mask, bounds, frame_lengths, noise1, noise2, speaker, stats, None)
         if whole_source and self.pitch_predictor is not None:
             track = self._pitch_span(plan, control, 0, frames)
             plan = replace(plan, excitation=self._excitation(plan, track))
@@ -302,9 +303,9 @@ class ET2Model(nn.Module):
         aligned = self.synthesizer.attention(plan.text_h, plan.text_mask, plan.bounds, positions, frame_mask)
         raw = self.pitch_predictor(aligned, frame_mask, plan.speaker).float()
         keep = slice(start - lo, end - lo)
-        stats = self.pitch_stats[plan.speakers]
         return PitchTrack(
-            control.apply(raw[:, 0, keep], stats), voicing(raw[:, 1, keep]) * frame_mask[:, 0, keep]
+            control.apply(raw[:, 0, keep], plan.pitch_stats),
+            voicing(raw[:, 1, keep]) * frame_mask[:, 0, keep],
         )
 
     def _excitation(self, plan: _Plan, track: PitchTrack) -> Excitation:
@@ -313,8 +314,7 @@ class ET2Model(nn.Module):
         synth = self.synthesizer
         first = torch.full_like(plan.frame_lengths, -synth.source_margin)
         frames = plan.noise1.size(-1)
-        stats = self.pitch_stats[plan.speakers]
-        return _excitation_window(track, plan.frame_lengths, first, frames, synth, stats)
+        return _excitation_window(track, plan.frame_lengths, first, frames, synth, plan.pitch_stats)
 
     def _latent_span(self, plan: _Plan, start: int, end: int) -> Tensor:
         """Latent z2 (B, Z, end - start) of frames [start, end) of the plan."""
@@ -558,8 +558,8 @@ class _StreamedSource:
     """The excitation of one plan's sentences, its pitch predicted as far as the chunks need.
 
     A first chunk then predicts the pitch of its own frames, not of the whole sentence. The
-    phase is accumulated from the sentence's start each time (cheap), so every span gets the
-    excitation that :meth:`ET2Model.infer` computes at once.
+    phase is accumulated from the sentence's start whenever more pitch is predicted (cheap), so
+    every span gets the excitation that :meth:`ET2Model.infer` computes at once.
     """
 
     def __init__(self, model: ET2Model, plan: _Plan, control: PitchControl) -> None:
@@ -569,16 +569,18 @@ class _StreamedSource:
         shape = plan.noise1[:, 0].shape  # (B, T_frames)
         self._track = PitchTrack(plan.noise1.new_zeros(shape).float(), plan.noise1.new_zeros(shape).float())
         self._ready = 0  # pitch of frames [0, ready) is predicted
+        self._excitation: Excitation | None = None  # of the track as far as it is predicted
 
     def until(self, end: int) -> Excitation:
         """The whole sentences' excitation, exact for every frame before ``end``."""
         end = min(end, self._track.log_f0.size(-1))
-        if end > self._ready:
+        if end > self._ready or self._excitation is None:
             span = self._model._pitch_span(self._plan, self._control, self._ready, end)
             self._track.log_f0[:, self._ready : end] = span.log_f0
             self._track.voiced[:, self._ready : end] = span.voiced
             self._ready = end
-        return self._model._excitation(self._plan, self._track)
+            self._excitation = self._model._excitation(self._plan, self._track)
+        return self._excitation
 
 
 def _excitation_window(
