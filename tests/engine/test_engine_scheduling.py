@@ -132,7 +132,8 @@ async def test_close_finishes_or_cancels_within_the_grace_period(
 
 
 async def test_batching_worker_serves_concurrent_requests(tmp_path: Path) -> None:
-    tuning = EngineTuning(heartbeat_interval=0.2, batch_on_cpu=True, max_batch=4)
+    # Six requests at once on one worker: admission (tested in test_deadlines.py) stays out of it.
+    tuning = EngineTuning(heartbeat_interval=0.2, batch_on_cpu=True, max_batch=4, utilization=0.0)
     async with Engine(_settings(tmp_path, phrase_cache_mb=0), tuning) as engine:
         texts = [f"{SENTENCE}これは{i}番目です。" for i in range(6)]
         results = await asyncio.gather(

@@ -122,6 +122,26 @@ def test_chunks_concatenate_to_whole_inference(model: ET2Model) -> None:
     assert (streamed - whole[0]).abs().max() < 1e-3
 
 
+def test_sentences_started_together_sound_as_each_alone(model: ET2Model) -> None:
+    """A batched start (one plan, one first decoder pass) gives every sentence the chunks it
+    gets alone, and leaves its noise generator where alone would, for the next sentence."""
+    torch.manual_seed(4)
+    sentences = [torch.randint(1, N_SYMBOLS, (n,)) for n in (15, 2, 9)]
+    speakers = torch.tensor([1, 0, 1])
+    # The 2-symbol sentence (17 frames) ends within the first chunk, the others go on.
+    kwargs = {"chunk_frames": 9, "first_chunk_frames": 20, "length_scale": 1.3}
+    together = [torch.Generator().manual_seed(i) for i in range(3)]
+    streams = model.start_chunks(sentences, speakers, generators=together, **kwargs)
+    for i, (sentence, stream) in enumerate(zip(sentences, streams, strict=True)):
+        alone = torch.Generator().manual_seed(i)
+        expected = list(model.infer_chunks(sentence[None], speakers[i : i + 1], generator=alone, **kwargs))
+        got = list(stream)
+        assert [c.numel() for c in got] == [c.numel() for c in expected]
+        assert (torch.cat(got) - torch.cat(expected)).abs().max() < 1e-4
+        assert torch.equal(torch.randn(4, generator=together[i]), torch.randn(4, generator=alone))
+        assert (len(got) == 1) == (i == 1)
+
+
 def test_length_scale_changes_duration_proportionally(model: ET2Model) -> None:
     ids, lengths, speakers = torch.randint(1, N_SYMBOLS, (1, 20)), torch.tensor([20]), torch.tensor([0])
     _, normal = model.infer(ids, lengths, speakers, noise_scale_dur=0.0)

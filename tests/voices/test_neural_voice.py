@@ -62,7 +62,8 @@ def test_streamed_sentence_matches_whole_sentence_inference(voice: NeuralVoice) 
 
 
 def test_interleaved_streams_give_the_same_audio_as_alone(voice: NeuralVoice) -> None:
-    # A worker advances several requests chunk by chunk: each stream's noise is its own.
+    # A worker advances several requests chunk by chunk: each stream's noise is its own (these
+    # two also start in one batch, hence equal up to float rounding).
     alone = np.concatenate(list(voice.stream(TEXT)))
     first, second = voice.stream(TEXT), voice.stream("別の文です。もう一つ。")
     torch.manual_seed(123)  # whatever the global generator holds
@@ -70,7 +71,7 @@ def test_interleaved_streams_give_the_same_audio_as_alone(voice: NeuralVoice) ->
     for chunk in first:
         interleaved.append(chunk)
         next(second, None)
-    np.testing.assert_array_equal(np.concatenate(interleaved), alone)
+    np.testing.assert_allclose(np.concatenate(interleaved), alone, atol=1e-4)
 
 
 def test_speakers_and_speed_change_the_audio(voice: NeuralVoice) -> None:
@@ -98,3 +99,27 @@ def test_invalid_speed_is_refused(voice: NeuralVoice, speed: float) -> None:
 def test_nothing_to_say_gives_empty_audio(voice: NeuralVoice) -> None:
     audio = voice.synthesize("")
     assert audio.dtype == np.float32 and audio.size == 0
+
+
+def test_streams_started_together_share_one_batch_and_sound_as_alone(voice: NeuralVoice) -> None:
+    """A burst of messages starts in one batched pass (first audio sooner for all), yet each
+    stream is what it would be alone, and a stream at another speed starts on its own."""
+    texts = ["こんにちは。今日はいい天気ですね。", "おはよう", "また明日。", "ありがとう"]
+    alone = [np.concatenate(list(voice.stream(t, speaker="kumo"))) for t in texts[:3]]
+    passes: list[int] = []
+    encoder = voice.model.text_encoder
+    hook = encoder.register_forward_hook(lambda _m, args, _o: passes.append(args[0].size(0)))
+    try:
+        streams = [voice.stream(t, speaker="kumo") for t in texts[:3]]
+        faster = voice.stream(texts[3], speaker="kumo", speed=1.5)
+        firsts = [next(s) for s in streams]
+        assert passes == [3]  # one pass for the three first sentences
+        together = [np.concatenate([first, *rest]) for first, rest in zip(firsts, streams, strict=True)]
+        assert passes == [3, 1]  # the first stream's second sentence goes on alone
+        next(faster)
+        assert passes == [3, 1, 1]
+    finally:
+        hook.remove()
+    for got, expected in zip(together, alone, strict=True):
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, atol=1e-4)

@@ -29,15 +29,18 @@ class Admission:
     Args:
         utilization: the share of each worker that streams may take together. Chunks double in
             length, so a burst of streams keeps flowing while each next chunk (twice the cost of
-            the one playing) fits in the time the current one plays: 2 x utilization < 1, with
-            room left for noise in the estimates.
+            the one playing) fits in the time the current one plays: 2 x utilization < 1. A
+            second chunk costs about 1.6 times the average per second of audio (its decoder
+            context), so a burst of streams started together holds up to about 0.31; 0.25 leaves
+            room for noise in the estimates (at 0.3, 11 streams started at once on one worker of
+            a 2-core machine and the last one's second chunk came 3 ms late).
         prior_cost: the cost assumed for a voice before any of its chunks was measured.
         smoothing: weight of a new measurement in the exponential average.
     """
 
     def __init__(
         self,
-        utilization: float = 0.3,
+        utilization: float = 0.25,
         first_budget_s: float = 0.2,
         prior_cost: float = 0.05,
         smoothing: float = 0.05,

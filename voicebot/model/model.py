@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import torch
@@ -18,6 +18,7 @@ from voicebot.model.errors import ModelInputError
 from voicebot.model.layers import sequence_mask
 from voicebot.model.pitch import PitchControl, PitchPredictor, PitchTrack, pitch_loss, voicing
 from voicebot.model.source import frame_phases
+from voicebot.model.streaming import ChunkStream, packed
 from voicebot.model.synthesis import Excitation, FrameSynthesizer
 from voicebot.model.text_encoder import TextEncoder
 from voicebot.model.vae import PosteriorEncoder, gaussian_kl
@@ -67,7 +68,7 @@ class TrainOutput:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """The eager part of inference: everything with data-dependent sizes.
 
     ``excitation`` (harmonic source only, unless streaming) covers the whole sentence,
@@ -246,7 +247,7 @@ class ET2Model(nn.Module):
         if not length_scale > 0:
             raise ModelInputError(f"length_scale must be positive (got {length_scale})")
 
-    def _plan(
+    def plan(
         self,
         ids: Tensor,
         id_lengths: Tensor,
@@ -254,39 +255,39 @@ class ET2Model(nn.Module):
         length_scale: float,
         noise_scale: float,
         noise_scale_dur: float,
-        generator: torch.Generator | None,
+        generator: torch.Generator | Sequence[torch.Generator | None] | None,
         control: PitchControl,
         whole_source: bool = True,
-    ) -> _Plan:
+    ) -> Plan:
         """Everything before the frame-level stages; the excitation of the whole sentences
-        (harmonic source) only when ``whole_source``."""
+        (harmonic source) only when ``whole_source``.
+
+        ``generator`` draws the batch's noise; a sequence of them, one per item, draws each
+        item's noise as if it were alone (see :func:`_noise`).
+        """
         self._check(ids, id_lengths, speakers, length_scale)
         control.check()
-        device = ids.device
         text_mask = sequence_mask(id_lengths, ids.size(1))
         speaker = self.speaker_embedding(speakers)
         text_h = self.text_encoder(ids, text_mask)
-        batch, tokens = ids.shape
-        duration_noise = torch.randn(
-            batch, self.config.duration_latent, tokens, generator=generator, device=device
-        )
+        duration_noise = _noise(generator, self.config.duration_latent, id_lengths, ids.size(1))
         log_durations = self.alignment_predictor.sample(
             text_h, text_mask, speaker, duration_noise * noise_scale_dur
         )
         bounds = boundaries_from_log_durations(log_durations, text_mask, length_scale)
         frame_lengths = bounds.b[:, -1].ceil().long().clamp_min(1)
         frames = int(frame_lengths.max())
-        shape = (batch, self.config.latent_channels, frames)
-        noise1 = torch.randn(shape, generator=generator, device=device) * noise_scale
-        noise2 = torch.randn(shape, generator=generator, device=device) * noise_scale
+        latent = self.config.latent_channels
+        noise1 = _noise(generator, latent, frame_lengths, frames) * noise_scale
+        noise2 = _noise(generator, latent, frame_lengths, frames) * noise_scale
         stats = self.pitch_stats[speakers]  # (B, 2)
-        plan = _Plan(text_h, text_mask, bounds, frame_lengths, noise1, noise2, speaker, stats, None)
+        plan = Plan(text_h, text_mask, bounds, frame_lengths, noise1, noise2, speaker, stats, None)
         if whole_source and self.pitch_predictor is not None:
-            track = self._pitch_span(plan, control, 0, frames)
-            plan = replace(plan, excitation=self._excitation(plan, track))
+            track = self.pitch_span(plan, control, 0, frames)
+            plan = replace(plan, excitation=self.excitation(plan, track))
         return plan
 
-    def _pitch_span(self, plan: _Plan, control: PitchControl, start: int, end: int) -> PitchTrack:
+    def pitch_span(self, plan: Plan, control: PitchControl, start: int, end: int) -> PitchTrack:
         """Predicted pitch of frames [start, end) (each (B, end - start)), changed by ``control``.
 
         The predictor sees the frames within its receptive field of the span and no more (the
@@ -308,7 +309,7 @@ class ET2Model(nn.Module):
             voicing(raw[:, 1, keep]) * frame_mask[:, 0, keep],
         )
 
-    def _excitation(self, plan: _Plan, track: PitchTrack) -> Excitation:
+    def excitation(self, plan: Plan, track: PitchTrack) -> Excitation:
         """The whole sentences' :class:`Excitation` from their pitch ``track`` (each
         (B, T_frames)), from ``margin`` frames before the start to ``margin + 1`` after the end."""
         synth = self.synthesizer
@@ -316,7 +317,7 @@ class ET2Model(nn.Module):
         frames = plan.noise1.size(-1)
         return _excitation_window(track, plan.frame_lengths, first, frames, synth, plan.pitch_stats)
 
-    def _latent_span(self, plan: _Plan, start: int, end: int) -> Tensor:
+    def latent_span(self, plan: Plan, start: int, end: int) -> Tensor:
         """Latent z2 (B, Z, end - start) of frames [start, end) of the plan."""
         # Contiguous slices: the compiled code is specialised on strides, not on lengths.
         return self._latents(
@@ -330,7 +331,7 @@ class ET2Model(nn.Module):
             plan.speaker,
         )
 
-    def _decode_span(self, plan: _Plan, z2: Tensor, start: int, source: Excitation | None = None) -> Tensor:
+    def decode_span(self, plan: Plan, z2: Tensor, start: int, source: Excitation | None = None) -> Tensor:
         """Audio (B, T * hop) of the latent span z2 (B, Z, T) that begins at frame ``start``; the
         whole sentences' excitation is ``source``, or the plan's."""
         frames = z2.size(-1)
@@ -341,9 +342,9 @@ class ET2Model(nn.Module):
             # The whole excitation starts `margin` frames before frame 0: its index i is frame i - margin.
             margin = self.synthesizer.source_margin
             excitation = Excitation(
-                _packed(full.log_f0[:, start : start + frames + 2 * margin + 1]),
-                _packed(full.voiced[:, start : start + frames + 2 * margin + 1]),
-                _packed(full.phases[:, start : start + frames + 2 * margin]),
+                packed(full.log_f0[:, start : start + frames + 2 * margin + 1]),
+                packed(full.voiced[:, start : start + frames + 2 * margin + 1]),
+                packed(full.phases[:, start : start + frames + 2 * margin]),
                 full.first_sample + start * self.config.hop_length,
                 full.stats,
             )
@@ -371,11 +372,11 @@ class ET2Model(nn.Module):
 
         Returns: audio (B, S) float32, zero after each item's end, and audio_lengths (B,) in samples.
         """
-        plan = self._plan(
+        plan = self.plan(
             ids, id_lengths, speakers, length_scale, noise_scale, noise_scale_dur, generator, pitch
         )
         total = plan.noise1.size(-1)
-        audio = self._decode_span(plan, self._latent_span(plan, 0, total), 0).float()
+        audio = self.decode_span(plan, self.latent_span(plan, 0, total), 0).float()
         audio_lengths = plan.frame_lengths * self.config.hop_length
         samples = torch.arange(audio.size(1), device=audio.device)
         return audio * (samples[None, :] < audio_lengths[:, None]), audio_lengths
@@ -398,14 +399,13 @@ class ET2Model(nn.Module):
         """
         if not self.has_source:
             raise ModelInputError("this voice predicts no pitch (it has no harmonic source)")
-        plan = self._plan(ids, id_lengths, speakers, length_scale, 0.0, noise_scale_dur, generator, pitch)
+        plan = self.plan(ids, id_lengths, speakers, length_scale, 0.0, noise_scale_dur, generator, pitch)
         assert plan.excitation is not None
         margin, frames = self.synthesizer.source_margin, plan.noise1.size(-1)
         inner = slice(margin, margin + frames)
         track = PitchTrack(plan.excitation.log_f0[:, inner], plan.excitation.voiced[:, inner])
         return track, plan.frame_lengths
 
-    @torch.inference_mode()
     def infer_chunks(
         self,
         ids: Tensor,
@@ -417,60 +417,87 @@ class ET2Model(nn.Module):
         first_chunk_frames: int = 16,
         generator: torch.Generator | None = None,
         pitch: PitchControl = _AS_TRAINED,
-    ) -> Iterator[Tensor]:
-        """Synthesize one sentence in chunks, the first one small for low latency, each next one
-        four times as long up to ``chunk_frames``: while the first chunk plays the next one is
-        computed even when a worker starts several streams at once, and few chunks keep the
-        per-chunk overhead (decoder context on both sides) low.
+    ) -> ChunkStream:
+        """Synthesize one sentence in chunks (see :mod:`voicebot.model.streaming`): the first one
+        ``first_chunk_frames`` long, each next one twice as long up to ``chunk_frames``.
 
-        The alignment and the noise are computed for the whole sentence first. Latents are
-        computed once per frame as the chunks need them, and each chunk is decoded with the
-        decoder's receptive field as context on each side, then trimmed: every stage sees all
-        the context it depends on, so the concatenation equals :meth:`infer` with the same noise.
+        The alignment and the noise are computed for the whole sentence first; the concatenated
+        chunks equal :meth:`infer` with the same noise.
 
         Args: ids (1, T), speakers (1,); the rest as :meth:`infer`; chunk sizes in frames.
-        Yields: Tensor of shape (S_i,), float32.
+        Returns: an iterator of Tensors of shape (S_i,), float32.
         """
         if ids.dim() != 2 or ids.size(0) != 1:
             raise ModelInputError(
                 f"infer_chunks takes one sentence, ids of shape (1, T); got {tuple(ids.shape)}"
             )
+        return self.start_chunks(
+            [ids[0]],
+            speakers,
+            length_scale,
+            noise_scale,
+            noise_scale_dur,
+            chunk_frames,
+            first_chunk_frames,
+            [generator],
+            pitch,
+            first_now=False,
+        )[0]
+
+    @torch.inference_mode()
+    def start_chunks(
+        self,
+        sentences: Sequence[Tensor],
+        speakers: Tensor,
+        length_scale: float = 1.0,
+        noise_scale: float = 0.667,
+        noise_scale_dur: float = 0.8,
+        chunk_frames: int = 128,
+        first_chunk_frames: int = 16,
+        generators: Sequence[torch.Generator | None] | None = None,
+        pitch: PitchControl = _AS_TRAINED,
+        first_now: bool = True,
+    ) -> list[ChunkStream]:
+        """Start several sentences together: one batched plan and, with ``first_now``, their first
+        chunks in one decoder pass; then each goes on as its own :meth:`infer_chunks` stream.
+
+        Args:
+            sentences: (T_i,) symbol ids each. speakers: (B,), one per sentence.
+            generators: one per sentence (distinct), or None: each sentence draws its noise from
+                its own, in the same order as alone, so it sounds as :meth:`infer_chunks` with
+                that generator would make it (up to float rounding).
+            the rest: as :meth:`infer_chunks`.
+
+        Returns: one stream per sentence, in order.
+        """
         if chunk_frames < 1 or first_chunk_frames < 1:
             raise ModelInputError("chunk_frames and first_chunk_frames must be at least 1")
-        lengths = torch.full((1,), ids.size(1), device=ids.device, dtype=torch.long)
-        plan = self._plan(
+        if not sentences or any(s.dim() != 1 or s.numel() == 0 for s in sentences):
+            raise ModelInputError("start_chunks takes one or more sentences of (T_i,) symbol ids")
+        if generators is not None and len(generators) != len(sentences):
+            raise ModelInputError(
+                f"{len(sentences)} sentences need as many generators, got {len(generators)}"
+            )
+        device = sentences[0].device
+        lengths = torch.tensor([s.numel() for s in sentences], device=device)
+        ids = torch.zeros(len(sentences), int(lengths.max()), dtype=torch.long, device=device)
+        for row, sentence in enumerate(sentences):
+            ids[row, : sentence.numel()] = sentence
+        plan = self.plan(
             ids,
             lengths,
             speakers,
             length_scale,
             noise_scale,
             noise_scale_dur,
-            generator,
+            generators or None,
             pitch,
             whole_source=False,
         )
-        total = plan.noise1.size(-1)
-        source = _StreamedSource(self, plan, pitch) if self.has_source else None
-        latent_context = self.synthesizer.latent_receptive_field
-        context = self.synthesizer.decoder_receptive_field
-        margin = self.synthesizer.source_margin
-        hop = self.config.hop_length
-        z2 = plan.noise1.new_zeros(plan.noise1.shape)
-        ready = 0  # latents of frames [0, ready) are computed
-        start, size = 0, first_chunk_frames
-        while start < total:
-            end = min(start + size, total)
-            lo, hi = max(0, start - context), min(total, end + context)
-            if hi > ready:
-                span_lo, span_hi = max(0, ready - latent_context), min(total, hi + latent_context)
-                span = self._latent_span(plan, span_lo, span_hi)
-                z2[..., ready:hi] = span[..., ready - span_lo : hi - span_lo]
-                ready = hi
-            # The span's excitation reaches `margin` frames past its end.
-            excitation = None if source is None else source.until(hi + margin + 1)
-            audio = self._decode_span(plan, z2[..., lo:hi], lo, excitation)
-            yield audio[0, (start - lo) * hop : (end - lo) * hop].float()
-            start, size = end, min(4 * size, chunk_frames)
+        stream = ChunkStream(self, plan, pitch, chunk_frames, first_chunk_frames)
+        if len(sentences) == 1 and not first_now:
+            return [stream]
+        return stream.split(stream.step() if first_now else None)
 
     # --- training -----------------------------------------------------------------------------
 
@@ -548,39 +575,22 @@ class ET2Model(nn.Module):
         return TrainOutput(audio_hat.unsqueeze(1), starts, losses, bounds, attention)
 
 
-def _packed(x: Tensor) -> Tensor:
-    """``x`` with row-major strides. ``contiguous()`` keeps the stride of a size-1 batch dimension,
-    and the compiled decoder guards on strides: a chunk's slices would recompile it mid-request."""
-    return x.clone(memory_format=torch.contiguous_format)
-
-
-class _StreamedSource:
-    """The excitation of one plan's sentences, its pitch predicted as far as the chunks need.
-
-    A first chunk then predicts the pitch of its own frames, not of the whole sentence. The
-    phase is accumulated from the sentence's start whenever more pitch is predicted (cheap), so
-    every span gets the excitation that :meth:`ET2Model.infer` computes at once.
-    """
-
-    def __init__(self, model: ET2Model, plan: _Plan, control: PitchControl) -> None:
-        self._model = model
-        self._plan = plan
-        self._control = control
-        shape = plan.noise1[:, 0].shape  # (B, T_frames)
-        self._track = PitchTrack(plan.noise1.new_zeros(shape).float(), plan.noise1.new_zeros(shape).float())
-        self._ready = 0  # pitch of frames [0, ready) is predicted
-        self._excitation: Excitation | None = None  # of the track as far as it is predicted
-
-    def until(self, end: int) -> Excitation:
-        """The whole sentences' excitation, exact for every frame before ``end``."""
-        end = min(end, self._track.log_f0.size(-1))
-        if end > self._ready or self._excitation is None:
-            span = self._model._pitch_span(self._plan, self._control, self._ready, end)
-            self._track.log_f0[:, self._ready : end] = span.log_f0
-            self._track.voiced[:, self._ready : end] = span.voiced
-            self._ready = end
-            self._excitation = self._model._excitation(self._plan, self._track)
-        return self._excitation
+def _noise(
+    generator: torch.Generator | Sequence[torch.Generator | None] | None,
+    channels: int,
+    lengths: Tensor,
+    total: int,
+) -> Tensor:
+    """Standard normal noise (B, channels, total) from ``generator``; given one generator per
+    item, item ``i``'s first ``lengths[i]`` frames come from its own (zero after), drawn as
+    (1, channels, lengths[i]): what that item alone would draw."""
+    device = lengths.device
+    if generator is None or isinstance(generator, torch.Generator):
+        return torch.randn(lengths.numel(), channels, total, generator=generator, device=device)
+    noise = torch.zeros(lengths.numel(), channels, total, device=device)
+    for row, (own, length) in enumerate(zip(generator, lengths.tolist(), strict=True)):
+        noise[row, :, :length] = torch.randn(1, channels, length, generator=own, device=device)[0]
+    return noise
 
 
 def _excitation_window(

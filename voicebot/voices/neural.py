@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from voicebot.voices.file import MAX_VOICE_BYTES, read_voice_file
 from voicebot.voices.meta import VoiceMeta
 from voicebot.voices.names import VOICE_SUFFIX
 
-__all__ = ["CHUNK_FRAMES", "FIRST_CHUNK_FRAMES", "NOISE_SEED", "NeuralVoice"]
+__all__ = ["CHUNK_FRAMES", "FIRST_CHUNK_FRAMES", "MAX_START_TOGETHER", "NOISE_SEED", "NeuralVoice"]
 
 _log = logging.getLogger(__name__)
 NOISE_SEED = 0
@@ -24,9 +25,12 @@ NOISE_SEED = 0
 
 # About 0.26 s at 24 kHz / hop 256: small enough that playback starts almost at once, long
 # enough that a worker starting many streams together reaches each one's second chunk before
-# its first has played (at 0.17 s, a burst of 16 per worker ran dry); later chunks grow 4x.
+# its first has played (at 0.17 s, a burst of 16 per worker ran dry); later chunks double.
 FIRST_CHUNK_FRAMES = 24
 CHUNK_FRAMES = 128
+MAX_START_TOGETHER = 8
+"""Most streams whose first sentences start in one batch. Eight cost about 60 % of eight
+separate starts on a CPU; a larger batch makes its first member wait longer for little gain."""
 
 
 class NeuralVoice(Voice):
@@ -41,6 +45,8 @@ class NeuralVoice(Voice):
         self.meta = meta
         # A voice with the harmonic source predicts pitch; older ones have no pitch path to change.
         self.controls = frozenset({"pitch", "intonation"}) if model.has_source else frozenset()
+        # Streams not advanced yet, oldest first (weak: a dropped stream is forgotten).
+        self._unstarted: list[weakref.ref[_Speech]] = []
 
     @classmethod
     def load(
@@ -87,31 +93,117 @@ class NeuralVoice(Voice):
 
         ``speed`` becomes the model's ``length_scale = 1 / speed``; ``pitch`` and ``intonation``
         change the predicted contour before the decoder.
+
+        Streams of this voice that have not yielded yet start together: when one of them is
+        first advanced, it takes up to :data:`MAX_START_TOGETHER` of them (same speed and pitch
+        control) along, and their first sentences share one batched plan and first chunk
+        (:meth:`ET2Model.start_chunks`), which a burst of messages hears sooner. Each stream
+        sounds as it would alone, up to float rounding.
         """
         speaker_index = self.speakers.index(self.resolve_speaker(speaker))
         control = self.check_pitch(pitch, intonation)
-        return self._generate(text, speaker_index, 1.0 / self.clamp_speed(speed), control)
+        speech = _Speech(self, text, speaker_index, 1.0 / self.clamp_speed(speed), control)
+        self._unstarted.append(weakref.ref(speech))
+        return speech
 
-    def _generate(
-        self, text: str, speaker_index: int, length_scale: float, control: PitchControl
-    ) -> Iterator[np.ndarray]:
-        device = self.device
-        speakers = torch.tensor([speaker_index], device=device)
-        # Its own noise per stream: the same request gives the same audio whatever else the
-        # process synthesizes in between (a worker interleaves requests chunk by chunk).
-        generator = torch.Generator(device=device).manual_seed(NOISE_SEED)
-        for sentence in split_sentences(text):
-            ids = symbols_to_ids(g2p(sentence), table=self.meta.symbols)
-            if not ids:
+    def _start_together(self, leader: _Speech) -> None:
+        """Start ``leader`` and the unstarted streams that can share its batch."""
+        kind = (leader.length_scale, leader.control)
+        members, waiting = [leader], []
+        for ref in self._unstarted:
+            other = ref()
+            if other is None or other is leader or other.started:
                 continue
-            chunks = self.model.infer_chunks(
-                torch.tensor([ids], device=device),
-                speakers,
-                length_scale=length_scale,
+            if len(members) < MAX_START_TOGETHER and (other.length_scale, other.control) == kind:
+                members.append(other)
+            else:
+                waiting.append(ref)
+        self._unstarted = waiting
+        ready = []
+        for member in members:
+            if member.take_first_sentence():
+                ready.append(member)
+        if len(ready) < 2:
+            return
+        device = self.device
+        try:
+            streams = self.model.start_chunks(
+                [torch.tensor(member.first_ids, device=device) for member in ready],
+                torch.tensor([member.speaker_index for member in ready], device=device),
+                length_scale=leader.length_scale,
                 chunk_frames=CHUNK_FRAMES,
                 first_chunk_frames=FIRST_CHUNK_FRAMES,
-                pitch=control,
-                generator=generator,
+                generators=[member.generator for member in ready],
+                pitch=leader.control,
             )
-            for chunk in chunks:
-                yield chunk.clamp(-1.0, 1.0).cpu().numpy()
+        except Exception:  # each member starts alone, and fails alone if it must
+            _log.debug("a batched start failed; its %d streams start one by one", len(ready), exc_info=True)
+            return
+        for member, chunks in zip(ready, streams, strict=True):
+            member.begin(chunks)
+
+
+class _Speech(Iterator[np.ndarray]):
+    """What :meth:`NeuralVoice.stream` returns: the sentences of one text, chunk by chunk."""
+
+    def __init__(
+        self, voice: NeuralVoice, text: str, speaker_index: int, length_scale: float, control: PitchControl
+    ) -> None:
+        self._voice = voice
+        self._sentences = iter(split_sentences(text))
+        self.speaker_index = speaker_index
+        self.length_scale = length_scale
+        self.control = control
+        # Its own noise per stream: the same request gives the same audio whatever else the
+        # process synthesizes in between (a worker interleaves requests chunk by chunk).
+        self.generator = torch.Generator(device=voice.device).manual_seed(NOISE_SEED)
+        self.started = False
+        self.first_ids: list[int] | None = None  # taken by a batched start that may yet fail
+        self._error: Exception | None = None
+        self._chunks: Iterator[torch.Tensor] | None = None
+
+    def take_first_sentence(self) -> bool:
+        """Mark the stream started and read its first sentence's ids: whether it has one."""
+        self.started = True
+        try:
+            self.first_ids = self._next_ids()
+        except Exception as exc:  # this stream fails on its own next(), not its batch's leader
+            self._error = exc
+        return self.first_ids is not None
+
+    def begin(self, chunks: Iterator[torch.Tensor]) -> None:
+        """Go on with ``chunks``, the first sentence's stream from a batched start."""
+        self.first_ids, self._chunks = None, chunks
+
+    def _next_ids(self) -> list[int] | None:
+        for sentence in self._sentences:
+            ids = symbols_to_ids(g2p(sentence), table=self._voice.meta.symbols)
+            if ids:
+                return ids
+        return None
+
+    def __next__(self) -> np.ndarray:
+        if not self.started:
+            self._voice._start_together(self)
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._sentences = iter(())
+            raise error
+        while True:
+            if self._chunks is not None:
+                chunk = next(self._chunks, None)
+                if chunk is not None:
+                    return chunk.clamp(-1.0, 1.0).cpu().numpy()
+            ids, self.first_ids = self.first_ids or self._next_ids(), None
+            if ids is None:
+                raise StopIteration
+            voice = self._voice
+            self._chunks = voice.model.infer_chunks(
+                torch.tensor([ids], device=voice.device),
+                torch.tensor([self.speaker_index], device=voice.device),
+                length_scale=self.length_scale,
+                chunk_frames=CHUNK_FRAMES,
+                first_chunk_frames=FIRST_CHUNK_FRAMES,
+                pitch=self.control,
+                generator=self.generator,
+            )
