@@ -54,6 +54,18 @@ async def test_chunks_concatenate_to_the_voices_own_synthesis(
     np.testing.assert_allclose(audio(chunks), await _reference(tiny_voice_file, TEXT), atol=1e-5)
 
 
+async def test_messages_sent_at_the_same_moment_each_sound_as_alone(
+    neural_engine: Engine, tiny_voice_file: Path
+) -> None:
+    # A burst starts in one batch per worker (see engine/outbox.py); nobody should hear that.
+    texts = [f"{i}番目のメッセージです。今日はいい天気ですね。" for i in range(6)]
+    results = await asyncio.gather(
+        *(collect(neural_engine.synthesize(text, voice="tiny", guild_id=i)) for i, text in enumerate(texts))
+    )
+    for text, chunks in zip(texts, results, strict=True):
+        np.testing.assert_allclose(audio(chunks), await _reference(tiny_voice_file, text), atol=1e-4)
+
+
 async def test_workers_yield_the_cpu_to_the_bot(neural_engine: Engine) -> None:
     """The bot's packet clock and encoding must not queue behind synthesis on a busy machine."""
     bot = os.getpriority(os.PRIO_PROCESS, 0)

@@ -36,6 +36,7 @@ from voicebot.engine.admission import Admission
 from voicebot.engine.cache import PhraseCache, PhraseKey
 from voicebot.engine.errors import EngineBusy, SynthesisFailed, UnknownVoice, VoiceRejected
 from voicebot.engine.fairqueue import FairQueue, QueueFull
+from voicebot.engine.outbox import Outbox
 from voicebot.engine.pool import Worker, WorkerHandle, process_context
 from voicebot.engine.protocol import (
     Cancel,
@@ -152,6 +153,7 @@ class Engine:
         self._accepting = False
         self._closing = False
         self._ping_seq = 0
+        self._outbox = Outbox()
         self._idle = asyncio.Event()
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -207,8 +209,9 @@ class Engine:
             self._queue.pop().finish(reason)
         for worker in self._workers:
             for request in worker.in_flight.values():
-                worker.send(Cancel(request.id))
+                self._outbox.send(worker, Cancel(request.id))
                 request.finish(reason)
+        self._outbox.flush()
         await asyncio.gather(*(worker.stop(self.tuning.grace_period) for worker in self._workers))
         _log.info("engine stopped")
 
@@ -261,7 +264,7 @@ class Engine:
         self._loads[(worker.index, active.spec.name, active.spec.version)] = future
         worker.loading += 1
         try:
-            worker.send(LoadVoice(active.spec))
+            self._outbox.send(worker, LoadVoice(active.spec))
             await asyncio.wait_for(future, self.tuning.start_timeout)
         finally:
             worker.loading -= 1
@@ -272,12 +275,12 @@ class Engine:
         """Have ``worker`` load every current voice version it does not hold."""
         for spec in self._registry.specs():
             if (spec.name, spec.version) not in worker.loaded:
-                worker.send(LoadVoice(spec))
+                self._outbox.send(worker, LoadVoice(spec))
 
     def _drop(self, name: str, version: str) -> None:
         for worker in self._workers:
             worker.loaded.discard((name, version))
-            worker.send(DropVoice(name, version))
+            self._outbox.send(worker, DropVoice(name, version))
 
     def _deactivate(self, name: str) -> None:
         previous = self._registry.discard(name)
@@ -532,7 +535,7 @@ class Engine:
                     worker.kill()
                 else:
                     self._ping_seq += 1
-                    worker.send(Ping(self._ping_seq))
+                    self._outbox.send(worker, Ping(self._ping_seq))
 
     def default_voice(self) -> VoiceInfo:
         """The voice a request without one speaks with: the ``default_voice`` setting when that
@@ -690,7 +693,8 @@ class Engine:
             request.worker = worker
             worker.in_flight[request.id] = request
             running[request.guild] = running.get(request.guild, 0) + 1
-            worker.send(
+            self._outbox.post(
+                worker,
                 Synthesize(
                     request.id,
                     request.text,
@@ -701,7 +705,7 @@ class Engine:
                     request.pitch,
                     skip=request.delivered,
                     submitted_at=request.submitted_at,
-                )
+                ),
             )
 
     def _cancel(self, request: Request) -> None:
@@ -713,6 +717,6 @@ class Engine:
         if worker is None:
             self._queue.remove(request.guild, request)
         elif request.id in worker.in_flight:
-            worker.send(Cancel(request.id))
+            self._outbox.send(worker, Cancel(request.id))
         request.finish()
         self._check_idle()

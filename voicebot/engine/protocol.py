@@ -65,6 +65,8 @@ class Synthesize:
 
     ``submitted_at`` (``time.monotonic()``, shared by the processes of a machine) is when the
     first chunk was due: it orders the worker's requests (see :mod:`voicebot.engine.deadlines`).
+    ``more``: the engine sends this worker another request right after this one (a burst); the
+    worker takes that one in before advancing either, so they start in one batch.
     """
 
     request_id: int
@@ -76,6 +78,7 @@ class Synthesize:
     pitch: PitchControl
     skip: int = 0
     submitted_at: float = 0.0
+    more: bool = False
 
 
 @dataclass(frozen=True)

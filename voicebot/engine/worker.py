@@ -44,19 +44,18 @@ from voicebot.engine.protocol import (
 from voicebot.engine.runtime import configure_torch, inference, seed_everything
 from voicebot.voices import NeuralVoice, OpenJTalkVoice, Voice
 
-__all__ = ["GATHER_MAX_S", "GATHER_QUIET_S", "WORKER_NICENESS", "load_voice", "worker_main"]
+__all__ = ["BURST_WAIT_S", "WORKER_NICENESS", "load_voice", "worker_main"]
 
 _log = logging.getLogger(__name__)
 
 WORKER_NICENESS = 5
 """How much nicer than the bot a worker process runs (see :func:`worker_main`)."""
 
-GATHER_QUIET_S = 0.001
-GATHER_MAX_S = 0.005
-"""A new request waits until no other arrived for ``GATHER_QUIET_S`` (at most ``GATHER_MAX_S``
-after the first): a burst the engine sends together then starts in one batch (see
-:meth:`voicebot.voices.NeuralVoice.stream`) instead of its first request alone and the rest
-behind it."""
+BURST_WAIT_S = 0.005
+"""How long a worker waits for the rest of a burst (:attr:`Synthesize.more`) before advancing
+what it has. The engine sends a burst back to back, so it arrives within microseconds and then
+starts in one batch (see :meth:`voicebot.voices.NeuralVoice.stream`); the limit only keeps a
+lost message from holding the others up."""
 
 
 def load_voice(spec: VoiceSpec, device: str = "cpu", compile: bool = False) -> Voice:
@@ -192,13 +191,13 @@ class _Worker:
     def _serve_streaming(self) -> None:
         """Keep every request received in flight and advance the one whose chunk is due first."""
         active: dict[int, _Active] = {}
-        gather_until: float | None = None  # while a burst of new requests is arriving
+        burst_until: float | None = None  # while the rest of a burst is on its way
         while True:
             try:
                 if not active:
                     message = self._inbox.get()
-                elif gather_until is not None and (left := gather_until - time.monotonic()) > 0:
-                    message = self._inbox.get(timeout=min(left, GATHER_QUIET_S))
+                elif burst_until is not None and (left := burst_until - time.monotonic()) > 0:
+                    message = self._inbox.get(timeout=left)
                 else:
                     message = self._inbox.get_nowait()
             except queue.Empty:
@@ -206,11 +205,11 @@ class _Worker:
             if message is not None:  # take in everything waiting first: a new request is due now
                 if isinstance(message, Synthesize):
                     self._begin(message, active)
-                    gather_until = gather_until or time.monotonic() + GATHER_MAX_S
+                    burst_until = time.monotonic() + BURST_WAIT_S if message.more else None
                 elif not self._handle_control(message):
                     return
                 continue
-            gather_until = None
+            burst_until = None
             for rid in [rid for rid in active if self._is_cancelled(rid)]:
                 del active[rid]
                 self._finish(rid, Done(rid))

@@ -188,8 +188,11 @@ class SynthesisReplica:
         self._streams[rid] = (asyncio.get_running_loop(), queue)
         finished = False
         try:
-            # The bot's clock is not this machine's: the first chunk is due on arrival.
-            self._conn.send(dataclasses.replace(request, request_id=rid, submitted_at=time.monotonic()))
+            # The bot's clock is not this machine's: the first chunk is due on arrival. Serve
+            # spreads a burst over replicas, so the rest of it may never come here.
+            self._conn.send(
+                dataclasses.replace(request, request_id=rid, submitted_at=time.monotonic(), more=False)
+            )
             while True:
                 message = await queue.get()
                 if isinstance(message, Done):
