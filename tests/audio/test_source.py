@@ -1,4 +1,4 @@
-"""OpusPacketSource played by discord.py's own AudioPlayer thread (with a fake voice client)."""
+"""SpeechSource played by discord.py's own AudioPlayer thread (with a fake voice client)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ import threading
 import time
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from discord.opus import OPUS_SILENCE
 from discord.player import AudioPlayer
 
-from voicebot.audio import AudioError, OpusPacketSource
+from tests.audio.helpers import sweep, uneven_chunks
+from voicebot.audio import AudioError, LoudnessNormalizer, OpusStreamEncoder, SpeechSource
+
+RATE = 24_000
 
 
 class FakeVoiceClient:
@@ -34,11 +38,16 @@ class FakeVoiceClient:
         self.encoded.append(encode)
 
 
-def _packets(count: int, start: int = 0) -> list[bytes]:
-    return [f"packet-{i}".encode() for i in range(start, start + count)]
+def _encoded(chunks: list[np.ndarray], loudness: LoudnessNormalizer | None = None) -> list[bytes]:
+    """What the encoder makes of ``chunks`` all at once: the packets a listener must get."""
+    encoder = OpusStreamEncoder()
+    packets: list[bytes] = []
+    for chunk in chunks:
+        packets += encoder.encode(chunk if loudness is None else loudness.process(chunk, RATE), RATE)
+    return packets + encoder.flush()
 
 
-async def _play(source: OpusPacketSource) -> tuple[FakeVoiceClient, asyncio.Future[Exception | None]]:
+async def _play(source: SpeechSource) -> tuple[FakeVoiceClient, asyncio.Future[Exception | None]]:
     loop = asyncio.get_running_loop()
     client = FakeVoiceClient(loop)
     finished: asyncio.Future[Exception | None] = loop.create_future()
@@ -53,51 +62,55 @@ def _spoken(client: FakeVoiceClient) -> list[bytes]:
     return [p for p in client.sent if p != OPUS_SILENCE]
 
 
-async def test_player_plays_every_packet_in_order_then_stops() -> None:
-    source = OpusPacketSource()
-    source.put(_packets(5))
+async def test_player_plays_the_utterance_as_the_encoder_would_all_at_once() -> None:
+    chunks = uneven_chunks(sweep(RATE, seconds=0.8), seed=2)
+    source = SpeechSource(loudness=LoudnessNormalizer(-20.0), max_wait=1.0)
+    source.put(chunks[0], RATE)
     client, finished = await _play(source)
-    for batch in range(1, 4):  # synthesis delivers the rest while the first packets play
-        await asyncio.sleep(0.03)
-        source.put(_packets(5, start=5 * batch))
+    for chunk in chunks[1:]:  # synthesis delivers the rest while the first packets play
+        await asyncio.sleep(0.01)
+        source.put(chunk, RATE)
     source.end()
 
-    assert await asyncio.wait_for(finished, 3) is None
-    assert _spoken(client) == _packets(20)
+    assert await asyncio.wait_for(finished, 5) is None
+    # Encoded frame by frame in the player thread, bit for bit what one encoder makes at once.
+    assert client.sent[: len(_encoded(chunks))] == _encoded(chunks, LoudnessNormalizer(-20.0))
     assert client.encoded == [False] * len(client.sent)  # is_opus(): discord.py encodes nothing
-    assert source.done
+    assert source.read() == b""
 
 
 async def test_short_stall_inserts_no_silence_mid_utterance() -> None:
-    source = OpusPacketSource(max_wait=1.0)
-    source.put(_packets(3))
+    first, second = sweep(RATE, seconds=0.06), sweep(RATE, seconds=0.06)
+    source = SpeechSource(max_wait=1.0)
+    source.put(first, RATE)
     client, finished = await _play(source)
     await asyncio.sleep(0.15)  # synthesis late (7 packets' time), but within max_wait
-    source.put(_packets(3, start=3))
+    source.put(second, RATE)
     source.end()
 
     await asyncio.wait_for(finished, 3)
-    utterance = client.sent[:6]  # AudioPlayer sends silence frames of its own after the end
-    assert utterance == _packets(6)
+    expected = _encoded([first, second])
+    assert client.sent[: len(expected)] == expected  # AudioPlayer sends silence of its own after
 
 
 async def test_long_stall_plays_silence_frames_and_keeps_the_order() -> None:
-    source = OpusPacketSource(max_wait=0.02)
-    source.put(_packets(2))
+    first, second = sweep(RATE, seconds=0.04), sweep(RATE, seconds=0.04)
+    source = SpeechSource(max_wait=0.02)
+    source.put(first, RATE)
     client, finished = await _play(source)
     await asyncio.sleep(0.3)
-    source.put(_packets(2, start=2))
+    source.put(second, RATE)
     source.end()
 
     await asyncio.wait_for(finished, 3)
-    assert _spoken(client) == _packets(4)
-    first_real_after_stall = client.sent.index(b"packet-2")
-    assert OPUS_SILENCE in client.sent[2:first_real_after_stall]
+    expected = _encoded([first, second])
+    assert _spoken(client)[: len(expected)] == expected
+    assert OPUS_SILENCE in client.sent[2 : client.sent.index(expected[2])]
 
 
 async def test_stop_ends_playback_at_once_and_drops_the_rest() -> None:
-    source = OpusPacketSource()
-    source.put(_packets(200))  # 4 s of audio
+    source = SpeechSource()
+    source.put(sweep(RATE, seconds=4.0), RATE)
     client, finished = await _play(source)
     await asyncio.sleep(0.1)
     started = time.perf_counter()
@@ -110,7 +123,7 @@ async def test_stop_ends_playback_at_once_and_drops_the_rest() -> None:
 
 
 def test_stop_wakes_a_waiting_read() -> None:
-    source = OpusPacketSource(max_wait=5.0)
+    source = SpeechSource(max_wait=5.0)
     results: list[bytes] = []
     reader = threading.Thread(target=lambda: results.append(source.read()))
     reader.start()
@@ -124,35 +137,50 @@ def test_stop_wakes_a_waiting_read() -> None:
 
 
 def test_end_lets_the_queue_play_out_then_reads_empty() -> None:
-    source = OpusPacketSource()
-    source.put(_packets(2))
+    chunk = sweep(RATE, seconds=0.05)
+    source = SpeechSource()
+    source.put(chunk, RATE)
     source.end()
-    assert not source.done
-    assert [source.read(), source.read(), source.read()] == [*_packets(2), b""]
-    assert source.done
+    expected = _encoded([chunk])
+    assert [source.read() for _ in expected] == expected
+    assert source.read() == b""
+
+
+def test_an_empty_utterance_reads_empty() -> None:
+    source = SpeechSource()
+    source.put(np.zeros(0, dtype=np.float32), RATE)
+    source.end()
+    assert source.read() == b""
+
+
+def test_bad_audio_is_refused_when_put_not_in_the_player() -> None:
+    source = SpeechSource()
+    with pytest.raises(AudioError, match="1-D float"):
+        source.put(np.zeros((2, 10), dtype=np.float32), RATE)
+    with pytest.raises(AudioError, match="1-D float"):
+        source.put(np.zeros(10, dtype=np.int16), RATE)
 
 
 def test_put_after_end_is_an_error_and_after_stop_is_dropped() -> None:
-    source = OpusPacketSource()
+    source = SpeechSource()
     source.end()
-    with pytest.raises(AudioError, match="new OpusPacketSource"):
-        source.put(_packets(1))
+    with pytest.raises(AudioError, match="new SpeechSource"):
+        source.put(sweep(RATE, seconds=0.05), RATE)
 
-    skipped = OpusPacketSource()
+    skipped = SpeechSource()
     skipped.stop()
-    skipped.put(_packets(1))
+    skipped.put(sweep(RATE, seconds=0.05), RATE)
     assert skipped.read() == b""
 
 
-def test_cleanup_releases_queued_packets() -> None:
-    source = OpusPacketSource()
-    source.put(_packets(10))
+def test_cleanup_drops_what_is_queued() -> None:
+    source = SpeechSource()
+    source.put(sweep(RATE, seconds=0.5), RATE)
     source.cleanup()
-    assert source.done
     assert source.read() == b""
     assert source.is_opus()
 
 
 def test_rejects_negative_wait() -> None:
     with pytest.raises(AudioError, match="max_wait"):
-        OpusPacketSource(max_wait=-1.0)
+        SpeechSource(max_wait=-1.0)

@@ -16,7 +16,7 @@ from typing import Any
 
 import discord
 
-from voicebot.audio import OpusPacketSource
+from voicebot.audio import SpeechSource
 
 __all__ = [
     "FakeGuild",
@@ -219,7 +219,7 @@ class FakeVoiceClient:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def play(self, source: OpusPacketSource, *, after: Any) -> None:
+    def play(self, source: SpeechSource, *, after: Any) -> None:
         if not self.is_connected():
             raise discord.ClientException("Not connected to voice.")
         assert source.is_opus()

@@ -1,8 +1,8 @@
 """The audio path to Discord: loudness, resampling to 48 kHz stereo, 20 ms Opus packets, playback.
 
-A voice session feeds each synthesized chunk through a :class:`LoudnessNormalizer` and an
-:class:`OpusStreamEncoder` and hands the packets to an :class:`OpusPacketSource` that
-discord.py's player reads from.
+A voice session hands each synthesized chunk to a :class:`SpeechSource`, which discord.py's
+player reads from: it runs each chunk through a :class:`LoudnessNormalizer` and an
+:class:`OpusStreamEncoder` one 20 ms frame at a time, as the player needs them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from voicebot.audio.encoder import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, OpusStreamEncoder
 from voicebot.audio.errors import AudioError
 from voicebot.audio.loudness import LoudnessNormalizer, measure_loudness
-from voicebot.audio.source import OpusPacketSource
+from voicebot.audio.source import SpeechSource
 
 __all__ = [
     "CHANNELS",
@@ -18,7 +18,7 @@ __all__ = [
     "SAMPLE_RATE",
     "AudioError",
     "LoudnessNormalizer",
-    "OpusPacketSource",
     "OpusStreamEncoder",
+    "SpeechSource",
     "measure_loudness",
 ]

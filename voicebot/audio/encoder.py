@@ -15,11 +15,25 @@ import numpy as np
 from voicebot.audio.errors import AudioError
 from voicebot.audio.resample import StreamResampler
 
-__all__ = ["CHANNELS", "FRAME_SAMPLES", "SAMPLE_RATE", "OpusStreamEncoder"]
+__all__ = ["CHANNELS", "FRAME_SAMPLES", "SAMPLE_RATE", "OpusStreamEncoder", "mono_float"]
 
 SAMPLE_RATE = 48_000  # what Discord plays
 CHANNELS = 2
 FRAME_SAMPLES = 960  # 20 ms per channel at 48 kHz: discord.py's player sends one packet per 20 ms
+
+
+def mono_float(samples: np.ndarray) -> np.ndarray:
+    """``samples`` as float32 mono with NaN and infinities made finite (a fresh array).
+
+    Raises:
+        AudioError: ``samples`` is not a 1-D float array.
+    """
+    samples = np.asarray(samples)
+    if samples.ndim != 1 or not np.issubdtype(samples.dtype, np.floating):
+        raise AudioError(
+            f"expected a 1-D float array of mono samples, got {samples.dtype} of shape {samples.shape}"
+        )
+    return np.nan_to_num(samples.astype(np.float32), copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
 
 
 class OpusStreamEncoder:
@@ -70,12 +84,6 @@ class OpusStreamEncoder:
             packets.extend(bytes(packet) for packet in self._codec.encode(frame))
         return packets
 
-    def _take_frames(self, samples: np.ndarray) -> list[bytes]:
-        pending = np.concatenate([self._pending, samples]) if len(self._pending) else samples
-        whole = len(pending) - len(pending) % FRAME_SAMPLES
-        self._pending = pending[whole:].copy()
-        return self._encode_frames(pending[:whole]) if whole else []
-
     def encode(self, samples: np.ndarray, sample_rate: int) -> list[bytes]:
         """Add the next chunk of the utterance and return the packets it completes.
 
@@ -86,19 +94,42 @@ class OpusStreamEncoder:
         Returns: Opus packets of exactly 20 ms of 48 kHz stereo each, in order; the samples
         left over wait for the next call or :meth:`flush`.
         """
-        samples = np.asarray(samples)
-        if samples.ndim != 1 or not np.issubdtype(samples.dtype, np.floating):
-            raise AudioError(
-                f"expected a 1-D float array of mono samples, got {samples.dtype} of shape {samples.shape}"
-            )
-        samples = np.nan_to_num(samples.astype(np.float32, copy=False), nan=0.0, posinf=1.0, neginf=-1.0)
-        packets: list[bytes] = []
+        self.feed(samples, sample_rate)
+        return self.take()
+
+    def feed(self, samples: np.ndarray, sample_rate: int) -> None:
+        """Add the next chunk of the utterance without encoding it yet (see :meth:`take`).
+
+        Raises:
+            AudioError: ``samples`` is not a 1-D float array.
+        """
+        samples = mono_float(samples)
         if self._resampler is None or self._resampler.in_rate != sample_rate:
             if self._resampler is not None:  # rate changed mid-utterance: finish the old rate first
-                packets += self._take_frames(self._resampler.flush())
+                self._add(self._resampler.flush())
             self._resampler = StreamResampler(sample_rate, SAMPLE_RATE)
-        packets += self._take_frames(self._resampler.process(samples))
-        return packets
+        self._add(self._resampler.process(samples))
+
+    def _add(self, samples: np.ndarray) -> None:
+        self._pending = np.concatenate([self._pending, samples]) if len(self._pending) else samples
+
+    @property
+    def frames_ready(self) -> int:
+        """Whole 20 ms frames fed and not yet encoded."""
+        return len(self._pending) // FRAME_SAMPLES
+
+    def take(self, frames: int | None = None) -> list[bytes]:
+        """Encode up to ``frames`` whole 20 ms frames of what was fed (all of them when None).
+
+        Encoding one frame at a time, as a player needs them, spreads the work over the
+        playback instead of spending it when the chunk arrives.
+        """
+        count = self.frames_ready if frames is None else min(frames, self.frames_ready)
+        if not count:
+            return []
+        whole = count * FRAME_SAMPLES
+        samples, self._pending = self._pending[:whole], self._pending[whole:]
+        return self._encode_frames(samples)
 
     def flush(self) -> list[bytes]:
         """End the utterance: pad the last frame with silence and drain the encoder.
@@ -106,9 +137,9 @@ class OpusStreamEncoder:
         Returns: the remaining 20 ms packets (empty if nothing was encoded since the last
         flush). The encoder then starts the next utterance from a clean state.
         """
-        packets: list[bytes] = []
         if self._resampler is not None:
-            packets += self._take_frames(self._resampler.flush())
+            self._add(self._resampler.flush())
+        packets = self.take()
         if len(self._pending):
             padded = np.zeros(FRAME_SAMPLES, dtype=np.float32)
             padded[: len(self._pending)] = self._pending

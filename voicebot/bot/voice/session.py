@@ -1,8 +1,8 @@
-"""One voice session per guild: a FIFO queue of utterances played as pre-encoded Opus.
+"""One voice session per guild: a FIFO queue of utterances played as Opus.
 
 The first chunk of an utterance starts playing while the engine still synthesizes the rest;
-chunks of one utterance go through one :class:`~voicebot.audio.OpusStreamEncoder`, so no
-silence is inserted between them. The session leaves after ``idle_timeout`` seconds without
+chunks of one utterance go through one :class:`~voicebot.audio.SpeechSource` (one encoder), so
+no silence is inserted between them. The session leaves after ``idle_timeout`` seconds without
 speech; :class:`~voicebot.bot.voice.manager.SessionManager` also ends it when no humans are
 left in the channel.
 """
@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from voicebot.audio import LoudnessNormalizer, OpusPacketSource, OpusStreamEncoder
+from voicebot.audio import LoudnessNormalizer, SpeechSource
 from voicebot.bot.errors import Refusal
 from voicebot.engine import Engine
 from voicebot.errors import VoicebotError
@@ -54,7 +54,7 @@ class VoicePlayer(Protocol):
 
     channel: Any
 
-    def play(self, source: OpusPacketSource, *, after: Callable[[Exception | None], Any]) -> None:
+    def play(self, source: SpeechSource, *, after: Callable[[Exception | None], Any]) -> None:
         """Start playing ``source`` on the player thread; ``after`` runs when it ends."""
 
     def stop(self) -> None:
@@ -245,9 +245,7 @@ class VoiceSession:
                 _log.warning("guild %s: voice player stopped: %r", self.guild_id, error)
             loop.call_soon_threadsafe(finished.set)
 
-        source = OpusPacketSource()
-        encoder = OpusStreamEncoder()
-        loudness = LoudnessNormalizer(_TARGET_LUFS + 20 * math.log10(utterance.volume))
+        source = SpeechSource(loudness=LoudnessNormalizer(_TARGET_LUFS + 20 * math.log10(utterance.volume)))
         playing = False
         try:
             stream = self._engine.synthesize(
@@ -261,12 +259,10 @@ class VoiceSession:
             )
             async with stream:  # leaving early (skip) cancels the synthesis
                 async for chunk in stream:
-                    samples = loudness.process(chunk.samples, chunk.sample_rate)
-                    source.put(encoder.encode(samples, chunk.sample_rate))
+                    source.put(chunk.samples, chunk.sample_rate)
                     if not playing:
                         await self._play(source, after)
                         playing = True
-            source.put(encoder.flush())
             source.end()
             if not playing:
                 await self._play(source, after)
@@ -285,7 +281,7 @@ class VoiceSession:
             if utterance.on_error is not None:
                 await utterance.on_error(exc)
 
-    async def _play(self, source: OpusPacketSource, after: Callable[[Exception | None], Any]) -> None:
+    async def _play(self, source: SpeechSource, after: Callable[[Exception | None], Any]) -> None:
         """Start ``source``; during a voice reconnect, once it is over (speech is not lost to it)."""
         await self.voice.wait_recovered()
         self.voice.play(source, after=after)
