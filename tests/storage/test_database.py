@@ -9,11 +9,13 @@ import pytest
 
 from voicebot.config import load_settings
 from voicebot.storage import (
+    BOT_DICTIONARY,
     DATABASE_FILE,
     MAX_PLUGIN_VALUE_BYTES,
     Database,
     GuildSettings,
     ReaderChannels,
+    SpeechSettings,
     StorageError,
     StorageLimitError,
     UserVoice,
@@ -60,6 +62,23 @@ async def test_unknown_guild_and_user_get_defaults(location: str | Path) -> None
         assert await db.get_reader_channels(GUILD) is None
         assert await db.list_dictionary(GUILD) == []
         assert await db.plugin_data("x").get("k", "fallback") == "fallback"
+
+
+async def test_speech_settings_are_what_a_message_is_read_with(location: str | Path) -> None:
+    async with Database(location) as db:
+        await db.update_guild_settings(GUILD, default_voice="kumo", read_urls=False)
+        await db.set_user_voice(GUILD, ALICE, UserVoice("alpha", speed=1.5))
+        await db.add_dictionary_entry(GUILD, "vb", "ぶいびー")
+        await db.add_dictionary_entry(BOT_DICTIONARY, "gg", "じーじー")
+
+        assert await db.get_speech_settings(GUILD, ALICE) == SpeechSettings(
+            await db.get_guild_settings(GUILD),
+            [DictEntry("vb", "ぶいびー")],
+            [DictEntry("gg", "じーじー")],
+            UserVoice("alpha", speed=1.5),
+        )
+        elsewhere = await db.get_speech_settings(OTHER_GUILD, ALICE)
+        assert elsewhere == SpeechSettings(GuildSettings(), [], [DictEntry("gg", "じーじー")], None)
 
 
 async def test_update_guild_settings_changes_only_what_is_named(location: str | Path) -> None:

@@ -21,7 +21,7 @@ from voicebot.bot.voice.session import Utterance, VoiceSession
 from voicebot.config import Settings
 from voicebot.engine import Engine
 from voicebot.errors import VoicebotError
-from voicebot.storage import BOT_DICTIONARY, Database
+from voicebot.storage import Database
 from voicebot.text import NormalizeOptions, apply_dictionary, g2p, normalize
 
 __all__ = ["BotServices", "is_admin"]
@@ -90,20 +90,19 @@ class BotServices:
         Raises:
             Refusal: nothing is left, or nothing a voice can read.
         """
-        guild_settings = await self.db.get_guild_settings(guild.id)
+        stored = await self.db.get_speech_settings(guild.id, user_id)
+        guild_settings = stored.guild
         options = NormalizeOptions(
             max_chars=guild_settings.max_chars or self.settings.max_chars,
             emoji="name" if guild_settings.read_emoji else "drop",
             custom_emoji="name" if guild_settings.read_custom_emoji else "drop",
             url_word="URL" if guild_settings.read_urls else "",
         )
-        entries = await self.db.list_dictionary(guild.id)
-        everywhere = await self.db.list_dictionary(BOT_DICTIONARY)  # after the server's own
 
         def read(text: str) -> str:
             # Readings may be longer than their words, never without bound: a dictionary of
             # long readings for every kana must not turn a message into minutes of speech.
-            read_out = apply_dictionary(apply_dictionary(text, entries), everywhere)
+            read_out = apply_dictionary(apply_dictionary(text, stored.dictionary), stored.bot_dictionary)
             return read_out[: _MAX_EXPANSION * options.max_chars]
 
         spoken = read(normalize(raw, options, resolve=_resolver(guild)))
@@ -114,9 +113,9 @@ class BotServices:
         if name:
             spoken = read(normalize(f"{name}、{raw}", options, resolve=_resolver(guild)))
         installed = {info.name for info in self.engine.voices()}
-        stored = await self.db.get_user_voice(guild.id, user_id)
+        picked = stored.user_voice
         choice = (
-            stored if stored is not None and stored.voice in installed else None
+            picked if picked is not None and picked.voice in installed else None
         )  # removed voices fall back
         default = guild_settings.default_voice if guild_settings.default_voice in installed else None
         chosen = voice or (choice.voice if choice else None) or default
@@ -125,10 +124,10 @@ class BotServices:
             text=spoken,
             voice=chosen,
             speaker=speaker or (choice.speaker if choice else None),
-            speed=speed or (stored.speed if stored else 1.0),
+            speed=speed or (picked.speed if picked else 1.0),
             pitch=choice.pitch if own and choice else 0.0,
             intonation=choice.intonation if own and choice else 1.0,
-            volume=stored.volume if stored else 1.0,
+            volume=picked.volume if picked else 1.0,
             user_id=user_id,
         )
 

@@ -29,6 +29,7 @@ from voicebot.storage.records import (
     MIN_VOLUME,
     GuildSettings,
     ReaderChannels,
+    SpeechSettings,
     UserVoice,
 )
 from voicebot.storage.schema import SCHEMA_VERSION
@@ -53,6 +54,7 @@ __all__ = [
     "GuildSettings",
     "PluginData",
     "ReaderChannels",
+    "SpeechSettings",
     "StorageError",
     "StorageLimitError",
     "UserVoice",

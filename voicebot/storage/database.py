@@ -28,6 +28,7 @@ from voicebot.storage.records import (
     MAX_READING_CHARS,
     GuildSettings,
     ReaderChannels,
+    SpeechSettings,
     UserVoice,
 )
 from voicebot.storage.schema import MIGRATIONS, TABLES
@@ -64,6 +65,22 @@ def _upsert(table: str, keys: tuple[str, ...], values: tuple[str, ...]) -> str:
 def _pattern_key(pattern: str) -> str:
     """Dictionary words are one entry regardless of case and width, as matching treats them."""
     return unicodedata.normalize("NFKC", pattern).casefold().strip()
+
+
+async def _load_user_voice(conn: Transaction, guild_id: int, user_id: int) -> UserVoice | None:
+    rows = await conn.fetchall(
+        "SELECT voice, speaker, speed, pitch, intonation, volume FROM user_voices "
+        "WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
+    )
+    return UserVoice(*rows[0]) if rows else None
+
+
+async def _load_dictionary(conn: Transaction, guild_id: int) -> list[DictEntry]:
+    rows = await conn.fetchall(
+        "SELECT pattern, reading FROM dictionary WHERE guild_id = ? ORDER BY pattern_key", (guild_id,)
+    )
+    return [DictEntry(pattern, reading) for pattern, reading in rows]
 
 
 async def _load_guild(conn: Transaction, guild_id: int) -> GuildSettings:
@@ -234,6 +251,17 @@ class Database:
         async with self._read() as conn:
             return await _load_guild(conn, guild_id)
 
+    async def get_speech_settings(self, guild_id: int, user_id: int) -> SpeechSettings:
+        """What decides how ``user_id``'s message in ``guild_id`` is read, in one go: a burst of
+        messages from many servers then waits for the database once each, not once per table."""
+        async with self._read() as conn:
+            return SpeechSettings(
+                await _load_guild(conn, guild_id),
+                await _load_dictionary(conn, guild_id),
+                await _load_dictionary(conn, BOT_DICTIONARY),
+                await _load_user_voice(conn, guild_id, user_id),
+            )
+
     async def set_guild_settings(self, guild_id: int, settings: GuildSettings) -> None:
         """Store all of the guild's settings at once."""
         async with self._write() as conn:
@@ -260,12 +288,8 @@ class Database:
 
     async def get_user_voice(self, guild_id: int, user_id: int) -> UserVoice | None:
         """The voice the member picked in this guild, or None if they never picked one."""
-        rows = await self._fetchall(
-            "SELECT voice, speaker, speed, pitch, intonation, volume FROM user_voices "
-            "WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
-        )
-        return UserVoice(*rows[0]) if rows else None
+        async with self._read() as conn:
+            return await _load_user_voice(conn, guild_id, user_id)
 
     async def set_user_voice(self, guild_id: int, user_id: int, voice: UserVoice) -> None:
         """Store the member's voice, speaker, speed, pitch, intonation and volume for this guild."""
@@ -401,10 +425,8 @@ class Database:
 
     async def list_dictionary(self, guild_id: int) -> list[DictEntry]:
         """The guild's dictionary, sorted by word, ready for ``apply_dictionary``."""
-        rows = await self._fetchall(
-            "SELECT pattern, reading FROM dictionary WHERE guild_id = ? ORDER BY pattern_key", (guild_id,)
-        )
-        return [DictEntry(pattern, reading) for pattern, reading in rows]
+        async with self._read() as conn:
+            return await _load_dictionary(conn, guild_id)
 
     # --- reader channels ---------------------------------------------------------------------
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from voicebot.storage.errors import StorageLimitError
+
+if TYPE_CHECKING:
+    from voicebot.text import DictEntry
 
 __all__ = [
     "MAX_AUTOJOIN_CHANNELS",
@@ -154,3 +157,20 @@ class ReaderChannels:
     guild_id: int
     text_channel_id: int
     voice_channel_id: int
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    """Everything that decides how one member's message in one server is read, read at once.
+
+    Attributes:
+        guild: the server's settings.
+        dictionary: the server's dictionary.
+        bot_dictionary: the dictionary of every server (applied after the server's own).
+        user_voice: the voice the member picked there, or None.
+    """
+
+    guild: GuildSettings
+    dictionary: list[DictEntry]
+    bot_dictionary: list[DictEntry]
+    user_voice: UserVoice | None

@@ -177,8 +177,9 @@ class _SQLiteTransaction:
         await self._conn.executemany(sql, rows)
 
     async def fetchall(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return [tuple(row) for row in await cursor.fetchall()]
+        # One trip to the connection's thread, not three (execute, fetch, close): a burst of
+        # /say from many servers queues every trip of every message on that one thread.
+        return [tuple(row) for row in await self._conn.execute_fetchall(sql, params)]
 
 
 class SQLiteBackend:
