@@ -546,7 +546,9 @@ class FakeDiscord:
             await self.dispatch(
                 "VOICE_SERVER_UPDATE",
                 {
-                    "token": "voice-token",
+                    # A new token each time, as Discord gives: discord.py ignores an update equal
+                    # to the last one, and a move's 4014 close may come first (then it waits 30 s).
+                    "token": f"voice-token-{next(self._ids)}",
                     "guild_id": str(guild.id),
                     "endpoint": f"127.0.0.1:{self.voice_port}",
                 },
