@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.rnn import pad_sequence
 
 from voicebot.model.aligner import DifferentiableAligner
 from voicebot.model.attention import Boundaries
@@ -478,11 +479,8 @@ class ET2Model(nn.Module):
             raise ModelInputError(
                 f"{len(sentences)} sentences need as many generators, got {len(generators)}"
             )
-        device = sentences[0].device
-        lengths = torch.tensor([s.numel() for s in sentences], device=device)
-        ids = torch.zeros(len(sentences), int(lengths.max()), dtype=torch.long, device=device)
-        for row, sentence in enumerate(sentences):
-            ids[row, : sentence.numel()] = sentence
+        lengths = torch.tensor([s.numel() for s in sentences], device=sentences[0].device)
+        ids = pad_sequence(list(sentences), batch_first=True)
         plan = self.plan(
             ids,
             lengths,

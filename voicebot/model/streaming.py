@@ -50,36 +50,44 @@ class StreamedSource:
     every span gets the excitation that :meth:`ET2Model.infer` computes at once.
     """
 
-    def __init__(self, model: ET2Model, plan: Plan, control: PitchControl) -> None:
+    def __init__(
+        self,
+        model: ET2Model,
+        plan: Plan,
+        control: PitchControl,
+        track: PitchTrack | None = None,
+        ready: int = 0,
+    ) -> None:
         self._model = model
         self._plan = plan
         self._control = control
-        shape = plan.noise1[:, 0].shape  # (B, T_frames)
-        self._track = PitchTrack(plan.noise1.new_zeros(shape).float(), plan.noise1.new_zeros(shape).float())
-        self._ready = 0  # pitch of frames [0, ready) is predicted
+        if track is None:
+            shape = plan.noise1[:, 0].shape  # (B, T_frames)
+            track = PitchTrack(plan.noise1.new_zeros(shape).float(), plan.noise1.new_zeros(shape).float())
+        self._track = track
+        self._ready = ready  # pitch of frames [0, ready) is predicted
         self._excitation: Excitation | None = None  # of the track as far as it is predicted
 
     def until(self, end: int) -> Excitation:
         """The whole sentences' excitation, exact for every frame before ``end``."""
         end = min(end, self._track.log_f0.size(-1))
-        if end > self._ready or self._excitation is None:
+        if end > self._ready:
             span = self._model.pitch_span(self._plan, self._control, self._ready, end)
             self._track.log_f0[:, self._ready : end] = span.log_f0
             self._track.voiced[:, self._ready : end] = span.voiced
-            self._ready = end
+            self._ready, self._excitation = end, None
+        if self._excitation is None:
             self._excitation = self._model.excitation(self._plan, self._track)
         return self._excitation
 
     def row(self, index: int, plan: Plan) -> StreamedSource:
         """The source of item ``index`` alone, for its own ``plan`` (one item, its own length)."""
         frames = plan.noise1.size(-1)
-        source = StreamedSource(self._model, plan, self._control)
-        source._track = PitchTrack(
+        track = PitchTrack(
             packed(self._track.log_f0[index : index + 1, :frames]),
             packed(self._track.voiced[index : index + 1, :frames]),
         )
-        source._ready = min(self._ready, frames)
-        return source
+        return StreamedSource(self._model, plan, self._control, track, min(self._ready, frames))
 
 
 class ChunkStream(Iterator[Tensor]):
@@ -182,7 +190,7 @@ class ChunkStream(Iterator[Tensor]):
             stream = ChunkStream(self._model, item, self._control, self._chunk_frames, self._size)
             stream._z2 = packed(self._z2[one, :, :frames])
             stream._ready = min(self._ready, frames)
-            stream._start, stream._size = min(self._start, frames), self._size
+            stream._start = min(self._start, frames)
             if self._source is not None:
                 stream._source = self._source.row(row, item)
             if first is not None and first[row].numel():

@@ -252,8 +252,8 @@ class Database:
             return await _load_guild(conn, guild_id)
 
     async def get_speech_settings(self, guild_id: int, user_id: int) -> SpeechSettings:
-        """What decides how ``user_id``'s message in ``guild_id`` is read, in one go: a burst of
-        messages from many servers then waits for the database once each, not once per table."""
+        """What decides how ``user_id``'s message in ``guild_id`` is read: the guild's settings,
+        its dictionary and the bot's, and the member's voice, fetched in one read."""
         async with self._read() as conn:
             return SpeechSettings(
                 await _load_guild(conn, guild_id),

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from voicebot.model import ET2Model, PitchControl
+from voicebot.model.streaming import ChunkStream
 from voicebot.text import g2p, split_sentences, symbols_to_ids
 from voicebot.voices.base import Voice
 from voicebot.voices.file import MAX_VOICE_BYTES, read_voice_file
@@ -112,7 +113,7 @@ class NeuralVoice(Voice):
         members, waiting = [leader], []
         for ref in self._unstarted:
             other = ref()
-            if other is None or other is leader or other.started:
+            if other is None or other is leader:
                 continue
             if len(members) < MAX_START_TOGETHER and (other.length_scale, other.control) == kind:
                 members.append(other)
@@ -125,22 +126,28 @@ class NeuralVoice(Voice):
                 ready.append(member)
         if len(ready) < 2:
             return
-        device = self.device
         try:
-            streams = self.model.start_chunks(
-                [torch.tensor(member.first_ids, device=device) for member in ready],
-                torch.tensor([member.speaker_index for member in ready], device=device),
-                length_scale=leader.length_scale,
-                chunk_frames=CHUNK_FRAMES,
-                first_chunk_frames=FIRST_CHUNK_FRAMES,
-                generators=[member.generator for member in ready],
-                pitch=leader.control,
-            )
+            streams = self._start_chunks(ready, first_now=True)
         except Exception:  # each member starts alone, and fails alone if it must
             _log.debug("a batched start failed; its %d streams start one by one", len(ready), exc_info=True)
             return
         for member, chunks in zip(ready, streams, strict=True):
             member.begin(chunks)
+
+    def _start_chunks(self, speeches: list[_Speech], first_now: bool) -> list[ChunkStream]:
+        """The chunk streams of the pending sentences (``pending_ids``) of ``speeches``, which
+        share a speed and a pitch control (see :meth:`ET2Model.start_chunks`)."""
+        device = self.device
+        return self.model.start_chunks(
+            [torch.tensor(speech.pending_ids, device=device) for speech in speeches],
+            torch.tensor([speech.speaker_index for speech in speeches], device=device),
+            length_scale=speeches[0].length_scale,
+            chunk_frames=CHUNK_FRAMES,
+            first_chunk_frames=FIRST_CHUNK_FRAMES,
+            generators=[speech.generator for speech in speeches],
+            pitch=speeches[0].control,
+            first_now=first_now,
+        )
 
 
 class _Speech(Iterator[np.ndarray]):
@@ -158,7 +165,7 @@ class _Speech(Iterator[np.ndarray]):
         # process synthesizes in between (a worker interleaves requests chunk by chunk).
         self.generator = torch.Generator(device=voice.device).manual_seed(NOISE_SEED)
         self.started = False
-        self.first_ids: list[int] | None = None  # taken by a batched start that may yet fail
+        self.pending_ids: list[int] | None = None  # the next sentence's ids, read, not yet started
         self._error: Exception | None = None
         self._chunks: Iterator[torch.Tensor] | None = None
 
@@ -166,14 +173,14 @@ class _Speech(Iterator[np.ndarray]):
         """Mark the stream started and read its first sentence's ids: whether it has one."""
         self.started = True
         try:
-            self.first_ids = self._next_ids()
+            self.pending_ids = self._next_ids()
         except Exception as exc:  # this stream fails on its own next(), not its batch's leader
             self._error = exc
-        return self.first_ids is not None
+        return self.pending_ids is not None
 
     def begin(self, chunks: Iterator[torch.Tensor]) -> None:
-        """Go on with ``chunks``, the first sentence's stream from a batched start."""
-        self.first_ids, self._chunks = None, chunks
+        """Go on with ``chunks``, the stream of the sentence ``pending_ids`` held."""
+        self.pending_ids, self._chunks = None, chunks
 
     def _next_ids(self) -> list[int] | None:
         for sentence in self._sentences:
@@ -194,16 +201,9 @@ class _Speech(Iterator[np.ndarray]):
                 chunk = next(self._chunks, None)
                 if chunk is not None:
                     return chunk.clamp(-1.0, 1.0).cpu().numpy()
-            ids, self.first_ids = self.first_ids or self._next_ids(), None
-            if ids is None:
-                raise StopIteration
-            voice = self._voice
-            self._chunks = voice.model.infer_chunks(
-                torch.tensor([ids], device=voice.device),
-                torch.tensor([self.speaker_index], device=voice.device),
-                length_scale=self.length_scale,
-                chunk_frames=CHUNK_FRAMES,
-                first_chunk_frames=FIRST_CHUNK_FRAMES,
-                pitch=self.control,
-                generator=self.generator,
-            )
+            if self.pending_ids is None:
+                self.pending_ids = self._next_ids()
+                if self.pending_ids is None:
+                    raise StopIteration
+            (chunks,) = self._voice._start_chunks([self], first_now=False)
+            self.begin(chunks)
