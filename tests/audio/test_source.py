@@ -74,7 +74,8 @@ async def test_player_plays_the_utterance_as_the_encoder_would_all_at_once() -> 
 
     assert await asyncio.wait_for(finished, 5) is None
     # Encoded frame by frame in the player thread, bit for bit what one encoder makes at once.
-    assert client.sent[: len(_encoded(chunks))] == _encoded(chunks, LoudnessNormalizer(-20.0))
+    expected = _encoded(chunks, LoudnessNormalizer(-20.0))
+    assert client.sent[: len(expected)] == expected
     assert client.encoded == [False] * len(client.sent)  # is_opus(): discord.py encodes nothing
     assert source.read() == b""
 
