@@ -19,6 +19,7 @@ class FakeLink:
         self.resume_ok = resume_ok
         self.reconnect_ok = list(reconnect_ok or [True])
         self.calls: list[str] = []
+        self.left = False
 
     async def wait_for_server(self) -> bool:
         self.calls.append("wait")
@@ -87,6 +88,21 @@ async def test_4014_without_a_new_server_gives_up_without_reconnecting() -> None
     assert await driver.handle_close(4014) is False
     assert link.calls == ["wait", "close"]
     assert len(gave_up) == 1
+
+
+async def test_a_connection_the_bot_left_while_waiting_is_not_reported_lost() -> None:
+    link = FakeLink(wait_ok=False)
+
+    async def leave_meanwhile() -> bool:
+        link.calls.append("wait")
+        link.left = True  # its channel emptied: the bot left while the 4014 was being handled
+        return False
+
+    link.wait_for_server = leave_meanwhile  # type: ignore[method-assign]
+    driver, _, gave_up = _driver(link)
+    assert await driver.handle_close(4014) is False
+    assert link.calls == ["wait"]
+    assert gave_up == [], "a leave was announced as a lost connection"
 
 
 async def test_4015_resumes() -> None:

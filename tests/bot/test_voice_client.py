@@ -3,6 +3,7 @@ and a reconnect's new UDP socket is read at once."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 import discord
 import pytest
 from discord.errors import ConnectionClosed
+from discord.voice_state import ConnectionFlowState
 
 from tests.bot.fakes import FakeGuild, FakeVoiceChannel
 from voicebot.bot.voice.client import ManagedVoiceClient
@@ -40,6 +42,62 @@ async def test_close_codes_reach_the_state_machine(code: int, key: str) -> None:
         state.ws = ClosedSocket(code)
         await state._poll_voice_ws(True)
         assert [d.message_key for d in gave_up] == [key]
+    finally:
+        state._socket_reader.stop()
+
+
+class MovedSocket:
+    """A connected voice websocket when an admin moves the bot: discord.py closes it with 4014 on
+    the VOICE_SERVER_UPDATE, and that close takes until ``closing_done`` is set."""
+
+    def __init__(self) -> None:
+        self.closed = asyncio.Event()
+        self.closing_done = asyncio.Event()
+
+    async def poll_event(self) -> None:
+        await self.closed.wait()
+        raise ConnectionClosed(self, shard_id=None, code=4014)  # type: ignore[arg-type]
+
+    async def close(self, code: int = 1000) -> None:
+        self.closed.set()
+        if code == 4014:
+            await self.closing_done.wait()
+
+
+async def test_leaving_while_a_move_is_handled_stays_left_and_is_not_reported_lost() -> None:
+    gave_up: list[Decision] = []
+    guild = FakeGuild()
+    client = discord.Client(intents=discord.Intents.none())
+    voice = ManagedVoiceClient(client, FakeVoiceChannel(guild), on_give_up=gave_up.append)  # type: ignore[arg-type]
+    state: Any = voice._connection
+    ws = MovedSocket()
+    state.ws = ws
+    state.state = ConnectionFlowState.connected
+    try:
+        poller = asyncio.ensure_future(state._poll_voice_ws(True))
+        server = {"token": "new", "guild_id": str(guild.id), "endpoint": "127.0.0.1:9"}
+        update = asyncio.ensure_future(state.voice_server_update(server))  # the admin's move
+        while not state.driver.recovering:
+            await asyncio.sleep(0)
+        await state.disconnect()  # the new channel is empty: the bot leaves
+        ws.closing_done.set()
+        await asyncio.wait_for(asyncio.gather(poller, update), timeout=5)
+        assert state.state is ConnectionFlowState.disconnected, "the move revived the left connection"
+        assert gave_up == [], "leaving was reported as a lost connection"
+    finally:
+        state._socket_reader.stop()
+
+
+async def test_a_state_change_just_after_a_wait_began_ends_the_wait() -> None:
+    client = discord.Client(intents=discord.Intents.none())
+    state: Any = ManagedVoiceClient(client, FakeVoiceChannel(FakeGuild()))._connection  # type: ignore[arg-type]
+    try:
+        waiting = asyncio.ensure_future(
+            state._wait_for_state(ConnectionFlowState.got_voice_server_update, timeout=2)
+        )
+        await asyncio.sleep(0)  # waiting has begun
+        state.state = ConnectionFlowState.got_voice_server_update  # a move's new voice server
+        await waiting  # discord.py's own wait missed this change and timed out
     finally:
         state._socket_reader.stop()
 

@@ -56,8 +56,12 @@ class _ConnectionLink:
     named ``reconnect`` (a bool), which a method of that name would be shadowed by.
     """
 
-    def __init__(self, state: VoiceConnectionState) -> None:
+    def __init__(self, state: _ManagedConnectionState) -> None:
         self.state = state
+
+    @property
+    def left(self) -> bool:
+        return self.state.left
 
     async def wait_for_server(self) -> bool:
         return await self.state._potential_reconnect()
@@ -91,14 +95,49 @@ class _ConnectionLink:
 
 
 class _ManagedConnectionState(VoiceConnectionState):
-    """A connection state whose websocket poller follows :class:`VoiceRecovery`."""
+    """A connection state whose websocket poller follows :class:`VoiceRecovery`, and which stays
+    disconnected once the bot left (``left``).
+
+    discord.py handles a VOICE_SERVER_UPDATE (an admin moved the bot) by closing the websocket
+    and then marking the state ``got_voice_server_update``. When the bot leaves during that close
+    (its new channel is empty), the mark came after the disconnect and revived the connection: it
+    connected a websocket on the closed UDP socket, timed out 30 s later, and its give-up left
+    whatever channel the bot had joined since.
+    """
 
     def __init__(self, voice_client: ManagedVoiceClient, on_give_up: Callable[[Decision], None]) -> None:
+        self.left = False
         super().__init__(voice_client)
         self.driver = RecoveryDriver(
             _ConnectionLink(self), VoiceRecovery(dave_available=has_dave), on_give_up=on_give_up
         )
         self._retired: _VoiceSocket | None = None
+
+    @property
+    def state(self) -> ConnectionFlowState:
+        """discord.py's connection flow state; after a final disconnect it stays ``disconnected``."""
+        return self._state
+
+    @state.setter
+    def state(self, state: ConnectionFlowState) -> None:
+        if self.left and state is not ConnectionFlowState.disconnected:
+            _log.debug("voice connection already left; ignoring the change to %s", state.name)
+            return
+        VoiceConnectionState.state.fset(self, state)  # type: ignore[attr-defined]
+
+    async def _wait_for_state(
+        self, state: ConnectionFlowState, *other_states: ConnectionFlowState, timeout: float | None = None
+    ) -> None:
+        """Return once the state is one of those given; ``TimeoutError`` after ``timeout`` seconds.
+
+        discord.py's version waits in a task that starts only on the loop's next turn; a state
+        change in between (the setter sets and at once clears its event) was lost, and a move
+        waited the full 30 s for a new voice server it already had.
+        """
+        states = (state, *other_states)
+        async with asyncio.timeout(timeout):
+            while self.state not in states:
+                await self._state_event.wait()
 
     def _create_socket(self) -> None:
         if self._retired is not None:  # shut down a whole connection ago: the reader thread has left it
@@ -111,13 +150,16 @@ class _ManagedConnectionState(VoiceConnectionState):
         self._socket_reader.resume()
 
     async def disconnect(self, *, force: bool = True, cleanup: bool = True, wait: bool = False) -> None:
-        """discord.py's disconnect; a final one (``cleanup``) also closes the UDP sockets.
+        """discord.py's disconnect; a final one (``cleanup``) marks the connection ``left`` and
+        closes the UDP sockets.
 
         It waits for Discord to confirm the bot left only while the bot is still in a channel:
         kicked by an admin, it is already out, Discord sends no second confirmation, and
         discord.py would wait its full timeout (20 s) before the next join could start.
         """
         wait = wait and self.self_voice_state is not None and self.self_voice_state.channel is not None
+        if cleanup:
+            self.left = True
         await super().disconnect(force=force, cleanup=cleanup, wait=wait)
         if cleanup:
             for udp in (self._retired, self.socket):

@@ -135,6 +135,10 @@ class VoiceRecovery:
 class VoiceLink(Protocol):
     """The operations a voice connection offers the driver (discord.py's, or a fake in tests)."""
 
+    @property
+    def left(self) -> bool:
+        """Whether the bot left this connection itself: nothing to recover, nothing to report."""
+
     async def wait_for_server(self) -> bool:
         """Wait for a new voice server and connect to it; ``True`` on success."""
 
@@ -195,6 +199,9 @@ class RecoveryDriver:
 
     async def _recover(self, decision: Decision) -> bool:
         while True:
+            if self.link.left:  # e.g. its channel emptied while a move's 4014 was being handled
+                _log.info("voice connection: left by the bot, not recovering (%s)", decision.reason)
+                return False
             _log.info("voice connection: %s -> %s", decision.reason, decision.action.value)
             if decision.action is Action.CLOSED:
                 await self.link.close()
