@@ -214,17 +214,23 @@ class ET2Model(nn.Module):
         _log.info("frame synthesizer will be compiled on first use")
 
     def warm_up(self, symbols: int = 80) -> None:
-        """Synthesize made-up input of ``symbols`` ids, whole and in chunks, and discard it.
+        """Synthesize made-up input of ``symbols`` ids, whole, in chunks and as two sentences
+        started together, and discard it.
 
         This moves compilation (see :meth:`compile_synthesizer`) and one-time allocations to
-        start-up instead of the first request.
+        start-up instead of the first request: on two cores the first burst of messages (a batch)
+        otherwise waited about half a minute.
         """
         device = self.speaker_embedding.weight.device
-        ids = (torch.arange(symbols, device=device) % (self.n_symbols - 1) + 1)[None]
-        speakers = torch.zeros(1, dtype=torch.long, device=device)
-        self.infer(ids, torch.tensor([symbols], device=device), speakers)
-        for _ in self.infer_chunks(ids, speakers):
-            pass
+        ids = torch.arange(symbols, device=device) % (self.n_symbols - 1) + 1
+        speakers = torch.zeros(2, dtype=torch.long, device=device)
+        self.infer(ids[None], torch.tensor([symbols], device=device), speakers[:1])
+        for stream in (
+            *self.start_chunks([ids], speakers[:1]),
+            *self.start_chunks([ids, ids[: max(1, symbols // 2)]], speakers),
+        ):
+            for _ in stream:
+                pass
 
     # --- inference ----------------------------------------------------------------------------
 
@@ -320,9 +326,10 @@ class ET2Model(nn.Module):
 
     def latent_span(self, plan: Plan, start: int, end: int) -> Tensor:
         """Latent z2 (B, Z, end - start) of frames [start, end) of the plan."""
-        # Contiguous slices: the compiled code is specialised on strides, not on lengths.
+        # Row-major inputs: the compiled code is specialised on strides, not on lengths (the text
+        # encoder's output is transposed or not depending on its length).
         return self._latents(
-            plan.text_h,
+            packed(plan.text_h),
             plan.text_mask,
             *plan.bounds,
             torch.arange(start, end, device=plan.frame_lengths.device),
