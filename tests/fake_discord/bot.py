@@ -63,15 +63,18 @@ class BotProcess:
                 await self.process.wait()
 
 
-async def start_bot(fake: FakeDiscord, folder: Path, settings: dict[str, str]) -> BotProcess:
+async def start_bot(
+    fake: FakeDiscord, folder: Path, settings: dict[str, str], startup_timeout: float = STARTUP_TIMEOUT
+) -> BotProcess:
     """``voicebot run`` logged in to ``fake``, started in ``folder`` (its log goes there too; start
     it again with the same folder to restart it).
 
     Args:
         settings: ``VOICEBOT_*`` variables besides the fake's endpoints; none is inherited.
+        startup_timeout: seconds to log in (the workers compile first when compile is on).
 
     Raises:
-        BotDidNotStart: it exited or did not log in within ``STARTUP_TIMEOUT`` seconds.
+        BotDidNotStart: it exited or did not log in within ``startup_timeout`` seconds.
     """
     env = {key: value for key, value in os.environ.items() if not key.startswith("VOICEBOT_")}
     env.update(
@@ -102,7 +105,7 @@ async def start_bot(fake: FakeDiscord, folder: Path, settings: dict[str, str]) -
         )
     running = BotProcess(process, log)
     exited = asyncio.ensure_future(process.wait())
-    connected = asyncio.ensure_future(fake.wait_connected(STARTUP_TIMEOUT))
+    connected = asyncio.ensure_future(fake.wait_connected(startup_timeout))
     await asyncio.wait({exited, connected}, return_when=asyncio.FIRST_COMPLETED)
     exited.cancel()
     if not connected.done() or connected.exception() is not None:
@@ -110,7 +113,7 @@ async def start_bot(fake: FakeDiscord, folder: Path, settings: dict[str, str]) -
         await running.stop()
         raise BotDidNotStart(f"the bot did not log in to the fake Discord:\n{running.log_text()[-3000:]}")
     try:
-        await running.wait_for_log("logged in as", STARTUP_TIMEOUT)  # on_ready waits ~2 s for more guilds
+        await running.wait_for_log("logged in as", startup_timeout)  # on_ready waits ~2 s for more guilds
     except AssertionError as exc:
         await running.stop()
         raise BotDidNotStart(str(exc)) from None
