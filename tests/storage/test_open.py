@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from voicebot.storage import SCHEMA_VERSION, Database, StorageError, UserVoice
 from voicebot.storage import database as database_module
 from voicebot.storage.schema import MIGRATIONS
+from voicebot.storage.sqlite import SQLiteBackend
 
 GUILD, ALICE = 111, 1001
 
@@ -147,3 +149,34 @@ async def test_another_programs_database_is_refused(tmp_path: Path) -> None:
         await Database(path).open()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT x FROM their_data").fetchall() == [(42,)]
+
+
+async def test_reads_run_side_by_side_and_never_inside_a_write(tmp_path: Path) -> None:
+    backend = await SQLiteBackend.open(tmp_path / "db.sqlite3", MIGRATIONS, timeout=5.0)
+    count = "SELECT count(*) FROM ignored_users"
+    try:
+        async with backend.read(), asyncio.timeout(2), backend.read() as second:  # side by side
+            assert await second.fetchall(count) == [(0,)]
+
+        writing, release = asyncio.Event(), asyncio.Event()
+
+        async def write() -> None:
+            async with backend.write() as transaction:
+                await transaction.execute("INSERT INTO ignored_users VALUES (?, ?)", (GUILD, ALICE))
+                writing.set()
+                await release.wait()
+
+        async def read() -> list[tuple[object, ...]]:
+            async with backend.read() as transaction:
+                return await transaction.fetchall(count)
+
+        writer = asyncio.create_task(write())
+        await writing.wait()
+        reader = asyncio.create_task(read())
+        await asyncio.sleep(0.1)
+        assert not reader.done(), "a read ran inside a write's transaction"
+        release.set()
+        await writer
+        assert await reader == [(1,)]
+    finally:
+        await backend.close()

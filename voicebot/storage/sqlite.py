@@ -182,16 +182,60 @@ class _SQLiteTransaction:
         return [tuple(row) for row in await self._conn.execute_fetchall(sql, params)]
 
 
+class _ReadWriteLock:
+    """Reads share the connection; a write has it alone, and waiting writes go before new reads.
+
+    aiosqlite runs each statement whole on the connection's thread, so reads may interleave:
+    a burst of messages then queues its queries on that thread together instead of one
+    message's queries at a time, each a round trip through a busy event loop.
+    """
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._writing and not self._writers_waiting)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._readers -= 1
+                self._changed.notify_all()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        async with self._changed:
+            self._writers_waiting += 1
+            try:
+                await self._changed.wait_for(lambda: not self._writing and not self._readers)
+            finally:
+                self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._writing = False
+                self._changed.notify_all()
+
+
 class SQLiteBackend:
-    """One SQLite file (WAL mode): one connection, one asyncio lock so coroutines do not
-    interleave statements on it, and ``BEGIN IMMEDIATE`` for each write (other processes wait
-    up to the open timeout). SQLite errors come out as readable :class:`StorageError`.
+    """One SQLite file (WAL mode): one connection, on which reads run side by side and a write
+    runs alone (no other coroutine's statement lands inside its transaction), and ``BEGIN
+    IMMEDIATE`` for each write (other processes wait up to the open timeout). SQLite errors come
+    out as readable :class:`StorageError`.
     """
 
     def __init__(self, path: Path, conn: aiosqlite.Connection) -> None:
         self.path = path
         self._conn = conn
-        self._lock = asyncio.Lock()
+        self._lock = _ReadWriteLock()
 
     @classmethod
     async def open(cls, path: Path, migrations: Sequence[Sequence[str]], *, timeout: float) -> SQLiteBackend:
@@ -200,7 +244,7 @@ class SQLiteBackend:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[_SQLiteTransaction]:
-        async with self._lock:
+        async with self._lock.reading():
             try:
                 yield _SQLiteTransaction(self._conn)
             except sqlite3.Error as exc:
@@ -208,15 +252,18 @@ class SQLiteBackend:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[_SQLiteTransaction]:
-        async with self.read() as transaction:
-            await self._conn.execute("BEGIN IMMEDIATE")
+        async with self._lock.writing():
             try:
-                yield transaction
-            except BaseException:
-                if self._conn.in_transaction:
-                    await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _SQLiteTransaction(self._conn)
+                except BaseException:
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    raise
+                await self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise describe_error(self.path, exc) from exc
 
     async def close(self) -> None:
         await self._conn.close()
