@@ -123,6 +123,18 @@ async def test_playback_starts_before_the_whole_utterance_is_synthesized(engine:
     await session.close()
 
 
+async def test_a_message_to_an_idle_session_reaches_the_engine_as_it_is_queued(engine: Engine) -> None:
+    spy = RecordingEngine(engine)
+    session, voice = _session(spy)
+    session.enqueue(Utterance("一つめの文章です。"))
+    assert len(spy.chunks) == 1, "synthesis waited for the session's task to get a turn"
+    session.enqueue(Utterance("二つめ。"))
+    assert len(spy.chunks) == 1, "a message waiting behind another was synthesized ahead of its turn"
+    await _wait_for(lambda: len(voice.played) == 2 and not session.speaking and not session.pending)
+    assert len(spy.chunks) == 2
+    await session.close()
+
+
 async def test_skip_stops_the_current_utterance_and_plays_the_next(engine: Engine) -> None:
     session, voice = _session(engine)
     long_text = "これはとても長い文章なので、最後まで読み終わる前にスキップされます。" * 3

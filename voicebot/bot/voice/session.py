@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from voicebot.audio import LoudnessNormalizer, SpeechSource
 from voicebot.bot.errors import Refusal
-from voicebot.engine import Engine
+from voicebot.engine import Engine, SynthesisStream
 from voicebot.errors import VoicebotError
 
 __all__ = ["Utterance", "VoicePlayer", "VoiceSession"]
@@ -105,6 +105,10 @@ class VoiceSession:
         self._queue: deque[Utterance] = deque()
         self._wakeup = asyncio.Event()
         self._current: asyncio.Task[None] | None = None
+        # The synthesis of the utterance next in line, started when it was queued to an idle
+        # session: a burst of messages from many servers reaches the engine together instead of
+        # one at a time as each session's task gets its turn on the loop.
+        self._early: tuple[Utterance, SynthesisStream | VoicebotError] | None = None
         self._accepting = True
         self._closed = asyncio.Event()
         self._leaving: asyncio.Task[None] | None = None
@@ -146,6 +150,11 @@ class VoiceSession:
         if len(self._queue) >= self._max_queue:
             raise Refusal("queue_full", limit=self._max_queue)
         self._queue.append(utterance)
+        if len(self._queue) == 1 and not self.speaking:
+            try:
+                self._early = (utterance, self._synthesize(utterance))
+            except VoicebotError as exc:  # told to the requester when its turn comes, as always
+                self._early = (utterance, exc)
         self._wakeup.set()
 
     def skip(self) -> bool:
@@ -164,6 +173,7 @@ class VoiceSession:
         """
         dropped = len(self._queue)
         self._queue.clear()
+        self._early = None  # dropping the stream cancels its synthesis
         self.skip()
         return dropped
 
@@ -172,6 +182,7 @@ class VoiceSession:
         seconds, drop the queue and leave the voice channel. Safe to call more than once."""
         self._accepting = False
         self._queue.clear()
+        self._early = None
         if grace > 0 and self.speaking:
             assert self._current is not None
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
@@ -226,6 +237,7 @@ class VoiceSession:
     async def _finish(self) -> None:
         self._accepting = False
         self._queue.clear()
+        self._early = None
         if self._current is not None and not self._current.done():
             self._current.cancel()
         try:
@@ -248,15 +260,7 @@ class VoiceSession:
         source = SpeechSource(loudness=LoudnessNormalizer(_TARGET_LUFS + 20 * math.log10(utterance.volume)))
         playing = False
         try:
-            stream = self._engine.synthesize(
-                utterance.text,
-                voice=utterance.voice,
-                speaker=utterance.speaker,
-                speed=utterance.speed,
-                pitch=utterance.pitch,
-                intonation=utterance.intonation,
-                guild_id=self.guild_id,
-            )
+            stream = self._started(utterance)
             async with stream:  # leaving early (skip) cancels the synthesis
                 async for chunk in stream:
                     source.put(chunk.samples, chunk.sample_rate)
@@ -280,6 +284,30 @@ class VoiceSession:
                 self.voice.stop()
             if utterance.on_error is not None:
                 await utterance.on_error(exc)
+
+    def _started(self, utterance: Utterance) -> SynthesisStream:
+        """The synthesis of ``utterance``: the one started when it was queued, else a new one.
+
+        Raises: VoicebotError: the engine refused it.
+        """
+        early, self._early = self._early, None
+        if early is None or early[0] is not utterance:
+            return self._synthesize(utterance)
+        if isinstance(early[1], VoicebotError):
+            raise early[1]
+        return early[1]
+
+    def _synthesize(self, utterance: Utterance) -> SynthesisStream:
+        """Start synthesizing ``utterance``. Raises: VoicebotError: the engine refused it."""
+        return self._engine.synthesize(
+            utterance.text,
+            voice=utterance.voice,
+            speaker=utterance.speaker,
+            speed=utterance.speed,
+            pitch=utterance.pitch,
+            intonation=utterance.intonation,
+            guild_id=self.guild_id,
+        )
 
     async def _play(self, source: SpeechSource, after: Callable[[Exception | None], Any]) -> None:
         """Start ``source``; during a voice reconnect, once it is over (speech is not lost to it)."""
