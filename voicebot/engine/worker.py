@@ -48,7 +48,7 @@ __all__ = ["BURST_WAIT_S", "WORKER_NICENESS", "load_voice", "worker_main"]
 
 _log = logging.getLogger(__name__)
 
-WORKER_NICENESS = 5
+WORKER_NICENESS = 10
 """How much nicer than the bot a worker process runs (see :func:`worker_main`)."""
 
 BURST_WAIT_S = 0.005
@@ -71,7 +71,8 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
     # Below the bot process, which must win the CPU whenever it has something to do: its
     # gateway, the Opus encoding and the 20 ms packet clock of every voice channel. Measured
     # with `voicebot bench e2e --servers 16` (2 cores, two runs each): first packet p95
-    # 277 and 290 ms at equal priority, 248 and 261 ms with the workers at nice 5.
+    # 277 and 290 ms at equal priority, 248 and 261 ms with the workers at nice 5; later, on
+    # another day's load, 279 and 285 ms at nice 5, 262 and 276 at nice 10, 263 and 257 at 19.
     os.nice(WORKER_NICENESS)
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the engine went away: exit
         _Worker(conn, config).serve()
