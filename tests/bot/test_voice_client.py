@@ -150,3 +150,28 @@ async def test_a_reconnect_reads_the_same_socket_and_a_final_disconnect_closes_i
         assert udp.fileno() == -1, "the UDP socket outlived the voice client"
     finally:
         state._socket_reader.stop()
+
+
+async def test_an_unanswered_ip_discovery_is_sent_again_until_answered(udp_peer: socket.socket) -> None:
+    client = discord.Client(intents=discord.Intents.none())
+    state: Any = ManagedVoiceClient(client, FakeVoiceChannel(FakeGuild()))._connection  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    try:
+        state._create_socket()
+        state.socket.connect(udp_peer.getsockname())
+        state.ssrc = 4242
+        answered: asyncio.Future[bytes] = loop.create_future()
+
+        def listener(data: bytes) -> None:  # what discord.py's discover_ip registers
+            loop.call_soon_threadsafe(answered.set_result, data)
+
+        state.socket.send(bytes(74))  # discord.py's one discovery packet, which gets lost
+        state.add_socket_listener(listener)
+        lost = await asyncio.to_thread(udp_peer.recvfrom, 128)
+        again, address = await asyncio.to_thread(udp_peer.recvfrom, 128)
+        assert len(lost[0]) == len(again) == 74 and again[:2] == b"\x00\x01"
+        udp_peer.sendto(b"\x00\x02" + bytes(72), address)
+        assert len(await asyncio.wait_for(answered, timeout=2)) == 74
+        state.remove_socket_listener(listener)
+    finally:
+        state._socket_reader.stop()

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import struct
 from collections.abc import Callable
 
 import discord
@@ -24,6 +25,11 @@ from voicebot.bot.voice.recovery import Decision, RecoveryDriver, VoiceRecovery
 __all__ = ["ManagedVoiceClient"]
 
 _log = logging.getLogger(__name__)
+
+DISCOVERY_RETRY_S = 1.0
+"""Seconds between IP discovery packets while no answer has come (see
+``_ManagedConnectionState.add_socket_listener``); at most ``DISCOVERY_TRIES`` more are sent."""
+DISCOVERY_TRIES = 5
 
 
 class _VoiceSocket(socket.socket):
@@ -112,6 +118,7 @@ class _ManagedConnectionState(VoiceConnectionState):
             _ConnectionLink(self), VoiceRecovery(dave_available=has_dave), on_give_up=on_give_up
         )
         self._retired: _VoiceSocket | None = None
+        self._discovery_retries: dict[Callable[[bytes], object], asyncio.Task[None]] = {}
 
     @property
     def state(self) -> ConnectionFlowState:
@@ -138,6 +145,33 @@ class _ManagedConnectionState(VoiceConnectionState):
         async with asyncio.timeout(timeout):
             while self.state not in states:
                 await self._state_event.wait()
+
+    def add_socket_listener(self, callback: Callable[[bytes], object]) -> None:
+        """discord.py's listener registration; while a listener waits, IP discovery is sent again.
+
+        discord.py listens only for its IP discovery answer, and it sends the discovery packet
+        once, *before* it starts listening. The UDP reader thread, still in ``select()`` from the
+        last packet, could read the answer first and drop it (nobody was listening yet); a lost
+        datagram does the same. The handshake then hung until its 30 s timeout (an admin's move
+        left the bot silent that long). Discovery is idempotent, so it is repeated until answered.
+        """
+        super().add_socket_listener(callback)
+        self._discovery_retries[callback] = asyncio.get_running_loop().create_task(self._repeat_discovery())
+
+    def remove_socket_listener(self, callback: Callable[[bytes], object]) -> None:
+        """discord.py's listener removal (its discovery was answered): stop repeating it."""
+        retry = self._discovery_retries.pop(callback, None)
+        if retry is not None:
+            retry.cancel()
+        super().remove_socket_listener(callback)
+
+    async def _repeat_discovery(self) -> None:
+        packet = struct.pack(">HHI66x", 1, 70, self.ssrc)  # request, length, our SSRC
+        for _ in range(DISCOVERY_TRIES):
+            await asyncio.sleep(DISCOVERY_RETRY_S)
+            _log.debug("no IP discovery answer yet: sending it again")
+            with contextlib.suppress(OSError):  # the socket closed meanwhile: the handshake fails anyway
+                self.socket.send(packet)
 
     def _create_socket(self) -> None:
         if self._retired is not None:  # shut down a whole connection ago: the reader thread has left it
