@@ -174,4 +174,5 @@ async def test_an_unanswered_ip_discovery_is_sent_again_until_answered(udp_peer:
         assert len(await asyncio.wait_for(answered, timeout=2)) == 74
         state.remove_socket_listener(listener)
     finally:
+        await state.disconnect()  # closes the UDP socket
         state._socket_reader.stop()
