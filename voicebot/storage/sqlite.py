@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -245,15 +245,13 @@ class SQLiteBackend:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[_SQLiteTransaction]:
         async with self._lock.reading():
-            try:
+            with self._described():
                 yield _SQLiteTransaction(self._conn)
-            except sqlite3.Error as exc:
-                raise describe_error(self.path, exc) from exc
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[_SQLiteTransaction]:
         async with self._lock.writing():
-            try:
+            with self._described():
                 await self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield _SQLiteTransaction(self._conn)
@@ -262,8 +260,14 @@ class SQLiteBackend:
                         await self._conn.execute("ROLLBACK")
                     raise
                 await self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise describe_error(self.path, exc) from exc
+
+    @contextmanager
+    def _described(self) -> Iterator[None]:
+        """SQLite errors inside as readable :class:`StorageError`."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise describe_error(self.path, exc) from exc
 
     async def close(self) -> None:
         await self._conn.close()

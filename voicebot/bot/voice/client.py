@@ -184,8 +184,8 @@ class _ManagedConnectionState(VoiceConnectionState):
         self._socket_reader.resume()
 
     async def disconnect(self, *, force: bool = True, cleanup: bool = True, wait: bool = False) -> None:
-        """discord.py's disconnect; a final one (``cleanup``) marks the connection ``left`` and
-        closes the UDP sockets.
+        """discord.py's disconnect; a final one (``cleanup``) marks the connection ``left``, stops
+        repeating IP discovery and closes the UDP sockets.
 
         It waits for Discord to confirm the bot left only while the bot is still in a channel:
         kicked by an admin, it is already out, Discord sends no second confirmation, and
@@ -194,6 +194,9 @@ class _ManagedConnectionState(VoiceConnectionState):
         wait = wait and self.self_voice_state is not None and self.self_voice_state.channel is not None
         if cleanup:
             self.left = True
+            for retry in self._discovery_retries.values():
+                retry.cancel()
+            self._discovery_retries.clear()
         await super().disconnect(force=force, cleanup=cleanup, wait=wait)
         if cleanup:
             for udp in (self._retired, self.socket):

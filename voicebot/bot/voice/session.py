@@ -182,7 +182,6 @@ class VoiceSession:
         seconds, drop the queue and leave the voice channel. Safe to call more than once."""
         self._accepting = False
         self._queue.clear()
-        self._early = None
         if grace > 0 and self.speaking:
             assert self._current is not None
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
