@@ -50,6 +50,7 @@ class FakeGuild:
         self.roles: dict[str, FakeRole] = {}
         self.channels: dict[int, Any] = {}
         self.me = FakeMember(self, "voicebot", bot=True)
+        self.voice_requests: list[Any] = []
 
     def role(self, name: str) -> FakeRole:
         """The guild's role ``name``, created on first use."""
@@ -67,7 +68,8 @@ class FakeGuild:
     async def change_voice_state(
         self, *, channel: Any, self_mute: bool = False, self_deaf: bool = False
     ) -> None:
-        """discord.py's voice join/leave request; nothing answers it."""
+        """discord.py's voice join/leave request (recorded in ``voice_requests``); nothing answers it."""
+        self.voice_requests.append(channel)
 
 
 class FakeMember:

@@ -102,6 +102,45 @@ async def test_a_state_change_just_after_a_wait_began_ends_the_wait() -> None:
         state._socket_reader.stop()
 
 
+class ClosingSocket:
+    """A connected voice websocket whose close handshake lasts until ``closed`` is set."""
+
+    def __init__(self) -> None:
+        self.closed = asyncio.Event()
+
+    async def poll_event(self) -> None:
+        await self.closed.wait()
+
+    async def close(self, code: int = 1000) -> None:
+        await self.closed.wait()
+
+
+async def test_a_kick_leaves_once_and_the_next_join_keeps_its_voice_updates() -> None:
+    guild = FakeGuild()
+    channel = FakeVoiceChannel(guild)
+    client = discord.Client(intents=discord.Intents.none())
+    old = ManagedVoiceClient(client, channel)  # type: ignore[arg-type]
+    client._connection._add_voice_client(guild.id, old)
+    state: Any = old._connection
+    ws = ClosingSocket()
+    state.ws = ws
+    state.state = ConnectionFlowState.connected
+    try:
+        kicked = asyncio.ensure_future(state.voice_state_update({"channel_id": None}))  # an admin's kick
+        leave = asyncio.ensure_future(old.disconnect(force=True))  # the session's own leave
+        await asyncio.sleep(0.05)
+        assert not leave.done(), "the session's leave returned before the kick's disconnect ended"
+        new = ManagedVoiceClient(client, channel)  # type: ignore[arg-type]  # the next message's join
+        client._connection._add_voice_client(guild.id, new)
+        ws.closed.set()
+        await asyncio.wait_for(asyncio.gather(kicked, leave), timeout=5)
+        assert guild.voice_requests == [None], "one kick, one leave request"
+        registered = client._connection._get_voice_client(guild.id)
+        assert registered is new, "the old leave unregistered the new join"
+    finally:
+        state._socket_reader.stop()
+
+
 @pytest.fixture
 def udp_peer() -> Iterator[socket.socket]:
     """A UDP socket on 127.0.0.1 standing in for Discord's voice server."""

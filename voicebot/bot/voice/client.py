@@ -119,6 +119,7 @@ class _ManagedConnectionState(VoiceConnectionState):
         )
         self._retired: _VoiceSocket | None = None
         self._discovery_retries: dict[Callable[[bytes], object], asyncio.Task[None]] = {}
+        self._leaving: asyncio.Future[None] | None = None
 
     @property
     def state(self) -> ConnectionFlowState:
@@ -185,24 +186,36 @@ class _ManagedConnectionState(VoiceConnectionState):
 
     async def disconnect(self, *, force: bool = True, cleanup: bool = True, wait: bool = False) -> None:
         """discord.py's disconnect; a final one (``cleanup``) marks the connection ``left``, stops
-        repeating IP discovery and closes the UDP sockets.
+        repeating IP discovery and closes the UDP sockets, and happens once.
 
         It waits for Discord to confirm the bot left only while the bot is still in a channel:
         kicked by an admin, it is already out, Discord sends no second confirmation, and
         discord.py would wait its full timeout (20 s) before the next join could start.
+
+        A kick runs two final disconnects: discord.py's own ("externally disconnected") and the
+        session's leave. The second one waits for the first instead of sending a second leave
+        request. Before, it returned while the first was still closing the voice websocket; the
+        next message's join registered a new voice client, and the first disconnect's cleanup
+        then unregistered *that* one, so its voice updates went nowhere and the join hung.
         """
-        wait = wait and self.self_voice_state is not None and self.self_voice_state.channel is not None
-        if cleanup:
-            self.left = True
-            for retry in self._discovery_retries.values():
-                retry.cancel()
-            self._discovery_retries.clear()
-        await super().disconnect(force=force, cleanup=cleanup, wait=wait)
-        if cleanup:
-            for udp in (self._retired, self.socket):
-                if isinstance(udp, _VoiceSocket):
-                    udp.release()
-            self._retired = None
+        if not cleanup:
+            await super().disconnect(force=force, cleanup=False, wait=wait)
+            return
+        if self._leaving is None:
+            wait = wait and self.self_voice_state is not None and self.self_voice_state.channel is not None
+            self._leaving = asyncio.ensure_future(self._leave(force=force, wait=wait))
+        await asyncio.shield(self._leaving)
+
+    async def _leave(self, *, force: bool, wait: bool) -> None:
+        self.left = True
+        for retry in self._discovery_retries.values():
+            retry.cancel()
+        self._discovery_retries.clear()
+        await super().disconnect(force=force, cleanup=True, wait=wait)
+        for udp in (self._retired, self.socket):
+            if isinstance(udp, _VoiceSocket):
+                udp.release()
+        self._retired = None
 
     async def _poll_voice_ws(self, reconnect: bool) -> None:
         while True:
@@ -251,6 +264,17 @@ class ManagedVoiceClient(discord.VoiceClient):
         state = self._connection
         if isinstance(state, _ManagedConnectionState):
             await state.driver.wait_recovered()
+
+    def cleanup(self) -> None:
+        """discord.py's cleanup, which unregisters the guild's voice client: only if that is us.
+
+        discord.py unregisters whatever client the guild has. A disconnect that finishes after
+        the guild's next voice client registered (see ``_ManagedConnectionState.disconnect``)
+        would otherwise cut that new client off from its voice updates.
+        """
+        guild_id, _ = self.channel._get_voice_client_key()
+        if self.client._connection._get_voice_client(guild_id) is self:
+            super().cleanup()
 
     def create_connection_state(self) -> VoiceConnectionState:
         """discord.py's factory hook: our connection state instead of the default."""
