@@ -142,6 +142,28 @@ def test_sentences_started_together_sound_as_each_alone(model: ET2Model) -> None
         assert (len(got) == 1) == (i == 1)
 
 
+def test_sentences_started_together_decode_their_second_chunks_together_too(
+    model: ET2Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst needs every second chunk within the first one's playing time: one decoder pass
+    serves them all, and from the third chunk on each sentence is decoded alone."""
+    sentences = [torch.randint(1, N_SYMBOLS, (n,)) for n in (15, 12, 9)]
+    streams = model.start_chunks(sentences, torch.tensor([0, 1, 0]), chunk_frames=9, first_chunk_frames=3)
+    batch_sizes: list[int] = []
+    decode = model.decode_span
+
+    def counted(plan: Any, z2: torch.Tensor, *args: Any) -> torch.Tensor:
+        batch_sizes.append(z2.size(0))
+        return decode(plan, z2, *args)
+
+    monkeypatch.setattr(model, "decode_span", counted)
+    for stream in streams:
+        next(stream), next(stream)
+    assert batch_sizes == [3, 3]
+    next(streams[1])
+    assert batch_sizes == [3, 3, 1]
+
+
 def test_length_scale_changes_duration_proportionally(model: ET2Model) -> None:
     ids, lengths, speakers = torch.randint(1, N_SYMBOLS, (1, 20)), torch.tensor([20]), torch.tensor([0])
     _, normal = model.infer(ids, lengths, speakers, noise_scale_dur=0.0)

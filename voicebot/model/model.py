@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import torch
@@ -19,7 +19,7 @@ from voicebot.model.errors import ModelInputError
 from voicebot.model.layers import sequence_mask
 from voicebot.model.pitch import PitchControl, PitchPredictor, PitchTrack, pitch_loss, voicing
 from voicebot.model.source import frame_phases
-from voicebot.model.streaming import ChunkStream, packed
+from voicebot.model.streaming import JOINT_CHUNKS, ChunkStream, JointStart, packed
 from voicebot.model.synthesis import Excitation, FrameSynthesizer
 from voicebot.model.text_encoder import TextEncoder
 from voicebot.model.vae import PosteriorEncoder, gaussian_kl
@@ -439,7 +439,7 @@ class ET2Model(nn.Module):
             raise ModelInputError(
                 f"infer_chunks takes one sentence, ids of shape (1, T); got {tuple(ids.shape)}"
             )
-        return self.start_chunks(
+        return self._chunk_stream(
             [ids[0]],
             speakers,
             length_scale,
@@ -449,10 +449,8 @@ class ET2Model(nn.Module):
             first_chunk_frames,
             [generator],
             pitch,
-            first_now=False,
-        )[0]
+        )
 
-    @torch.inference_mode()
     def start_chunks(
         self,
         sentences: Sequence[Tensor],
@@ -464,10 +462,11 @@ class ET2Model(nn.Module):
         first_chunk_frames: int = 16,
         generators: Sequence[torch.Generator | None] | None = None,
         pitch: PitchControl = _AS_TRAINED,
-        first_now: bool = True,
-    ) -> list[ChunkStream]:
-        """Start several sentences together: one batched plan and, with ``first_now``, their first
-        chunks in one decoder pass; then each goes on as its own :meth:`infer_chunks` stream.
+        joint_chunks: int = JOINT_CHUNKS,
+    ) -> list[Iterator[Tensor]]:
+        """Start several sentences together: one batched plan, and their first ``joint_chunks``
+        chunks computed in one decoder pass each (see :class:`JointStart`); then each goes on
+        as its own :meth:`infer_chunks` stream.
 
         Args:
             sentences: (T_i,) symbol ids each. speakers: (B,), one per sentence.
@@ -476,8 +475,39 @@ class ET2Model(nn.Module):
                 that generator would make it (up to float rounding).
             the rest: as :meth:`infer_chunks`.
 
-        Returns: one stream per sentence, in order.
+        Returns: one iterator of float32 Tensors (S_i,) per sentence, in order.
         """
+        if joint_chunks < 1:
+            raise ModelInputError("joint_chunks must be at least 1")
+        stream = self._chunk_stream(
+            sentences,
+            speakers,
+            length_scale,
+            noise_scale,
+            noise_scale_dur,
+            chunk_frames,
+            first_chunk_frames,
+            generators,
+            pitch,
+        )
+        if len(sentences) == 1:
+            return [stream]
+        return JointStart(stream, joint_chunks).members()
+
+    @torch.inference_mode()
+    def _chunk_stream(
+        self,
+        sentences: Sequence[Tensor],
+        speakers: Tensor,
+        length_scale: float,
+        noise_scale: float,
+        noise_scale_dur: float,
+        chunk_frames: int,
+        first_chunk_frames: int,
+        generators: Sequence[torch.Generator | None] | None,
+        pitch: PitchControl,
+    ) -> ChunkStream:
+        """One :class:`ChunkStream` of ``sentences`` planned as a batch (see :meth:`start_chunks`)."""
         if chunk_frames < 1 or first_chunk_frames < 1:
             raise ModelInputError("chunk_frames and first_chunk_frames must be at least 1")
         if not sentences or any(s.dim() != 1 or s.numel() == 0 for s in sentences):
@@ -499,10 +529,7 @@ class ET2Model(nn.Module):
             pitch,
             whole_source=False,
         )
-        stream = ChunkStream(self, plan, pitch, chunk_frames, first_chunk_frames)
-        if len(sentences) == 1 and not first_now:
-            return [stream]
-        return stream.split(stream.step() if first_now else None)
+        return ChunkStream(self, plan, pitch, chunk_frames, first_chunk_frames)
 
     # --- training -----------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 
 from voicebot.model import ET2Model, PitchControl
-from voicebot.model.streaming import ChunkStream
 from voicebot.text import g2p, split_sentences, symbols_to_ids
 from voicebot.voices.base import Voice
 from voicebot.voices.file import MAX_VOICE_BYTES, read_voice_file
@@ -97,7 +96,7 @@ class NeuralVoice(Voice):
 
         Streams of this voice that have not yielded yet start together: when one of them is
         first advanced, it takes up to :data:`MAX_START_TOGETHER` of them (same speed and pitch
-        control) along, and their first sentences share one batched plan and first chunk
+        control) along, and their first sentences share one batched plan and first two chunks
         (:meth:`ET2Model.start_chunks`), which a burst of messages hears sooner. Each stream
         sounds as it would alone, up to float rounding.
         """
@@ -127,14 +126,14 @@ class NeuralVoice(Voice):
         if len(ready) < 2:
             return
         try:
-            streams = self._start_chunks(ready, first_now=True)
+            streams = self._start_chunks(ready)
         except Exception:  # each member starts alone, and fails alone if it must
             _log.debug("a batched start failed; its %d streams start one by one", len(ready), exc_info=True)
             return
         for member, chunks in zip(ready, streams, strict=True):
             member.begin(chunks)
 
-    def _start_chunks(self, speeches: list[_Speech], first_now: bool) -> list[ChunkStream]:
+    def _start_chunks(self, speeches: list[_Speech]) -> list[Iterator[torch.Tensor]]:
         """The chunk streams of the pending sentences (``pending_ids``) of ``speeches``, which
         share a speed and a pitch control (see :meth:`ET2Model.start_chunks`)."""
         device = self.device
@@ -146,7 +145,6 @@ class NeuralVoice(Voice):
             first_chunk_frames=FIRST_CHUNK_FRAMES,
             generators=[speech.generator for speech in speeches],
             pitch=speeches[0].control,
-            first_now=first_now,
         )
 
 
@@ -205,5 +203,5 @@ class _Speech(Iterator[np.ndarray]):
                 self.pending_ids = self._next_ids()
                 if self.pending_ids is None:
                     raise StopIteration
-            (chunks,) = self._voice._start_chunks([self], first_now=False)
+            (chunks,) = self._voice._start_chunks([self])
             self.begin(chunks)
