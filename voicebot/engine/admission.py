@@ -30,20 +30,17 @@ class Admission:
         utilization: the share of each worker that streams may take together. Chunks double in
             length, so a burst of streams keeps flowing while each next chunk (twice the cost of
             the one playing) fits in the time the current one plays: 2 x utilization < 1. A
-            second chunk alone costs about 1.6 times the average per second of audio (its decoder
-            context), which held a burst to about 0.31; streams started together now decode their
-            second chunks in one pass at about 0.6 of that (see
-            :class:`voicebot.model.streaming.JointStart`), which raises the bound to about 0.5.
-            0.4 leaves room for noise in the estimates. Measured with ``voicebot bench e2e
-            --servers 16`` (2 cores): 0.25 refused 60 and 48 of 160 messages, 0.4 refused 23 and
-            8, with no underrun in ``bench engine`` at 16 and 32 at once.
+            second chunk costs about 1.6 times the average per second of audio (its decoder
+            context), so a burst of streams started together holds up to about 0.31; 0.25 leaves
+            room for noise in the estimates (at 0.3, 11 streams started at once on one worker of
+            a 2-core machine and the last one's second chunk came 3 ms late).
         prior_cost: the cost assumed for a voice before any of its chunks was measured.
         smoothing: weight of a new measurement in the exponential average.
     """
 
     def __init__(
         self,
-        utilization: float = 0.4,
+        utilization: float = 0.25,
         first_budget_s: float = 0.2,
         prior_cost: float = 0.05,
         smoothing: float = 0.05,

@@ -109,7 +109,7 @@ class EngineTuning:
     max_batch: int = 8
     max_active: int = 16
     max_active_per_guild: int = 2
-    utilization: float = 0.4
+    utilization: float = 0.25
     first_budget_s: float = 0.2
     batch_on_cpu: bool = False
     cache_max_chars: int = 24
