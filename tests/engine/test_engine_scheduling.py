@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import signal
 import time
@@ -42,8 +41,8 @@ async def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Engi
     """One worker, Open JTalk only, a queue of 24, no admission control: these tests are about
     the queue, and what admission admits depends on the machine's speed (it has tests of its own,
     with a fake clock, in test_deadlines.py)."""
-    tuning = dataclasses.replace(FAST, utilization=0.0)
-    engine = Engine(_settings(tmp_path_factory.mktemp("sched"), engine_queue=QUEUE), tuning)
+    settings = _settings(tmp_path_factory.mktemp("sched"), engine_queue=QUEUE, engine_utilization=0.0)
+    engine = Engine(settings, FAST)
     await engine.start()
     yield engine
     await engine.close()
@@ -133,8 +132,8 @@ async def test_close_finishes_or_cancels_within_the_grace_period(
 
 async def test_batching_worker_serves_concurrent_requests(tmp_path: Path) -> None:
     # Six requests at once on one worker: admission (tested in test_deadlines.py) stays out of it.
-    tuning = EngineTuning(heartbeat_interval=0.2, batch_on_cpu=True, max_batch=4, utilization=0.0)
-    async with Engine(_settings(tmp_path, phrase_cache_mb=0), tuning) as engine:
+    tuning = EngineTuning(heartbeat_interval=0.2, batch_on_cpu=True, max_batch=4)
+    async with Engine(_settings(tmp_path, phrase_cache_mb=0, engine_utilization=0.0), tuning) as engine:
         texts = [f"{SENTENCE}これは{i}番目です。" for i in range(6)]
         results = await asyncio.gather(
             *(collect(engine.synthesize(t, guild_id=i)) for i, t in enumerate(texts))

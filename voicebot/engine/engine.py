@@ -90,8 +90,6 @@ class EngineTuning:
             audio first (see :mod:`voicebot.engine.deadlines`).
         max_active_per_guild: requests of one guild in the workers at once (the one playing and
             the next); the rest wait in the fair queue, so a busy guild cannot crowd out another.
-        utilization: the share of the workers that admitted streams may take together (see
-            :class:`voicebot.engine.admission.Admission`); 0 turns admission control off.
         first_budget_s: worker time per worker that the first chunks still owed may take.
         batch_on_cpu: use the batching worker on CPU too (tests and benchmarks).
         cache_max_chars: texts up to this length are kept in the phrase cache.
@@ -109,7 +107,6 @@ class EngineTuning:
     max_batch: int = 8
     max_active: int = 16
     max_active_per_guild: int = 2
-    utilization: float = 0.25
     first_budget_s: float = 0.2
     batch_on_cpu: bool = False
     cache_max_chars: int = 24
@@ -144,7 +141,9 @@ class Engine:
             max_rtf=self.tuning.validate_max_rtf,
         )
         self._registry = VoiceRegistry(settings.data_dir / "engine" / "voices", self._context, limits)
-        self._admission = Admission(self.tuning.utilization or 1.0, self.tuning.first_budget_s)
+        # VOICEBOT_ENGINE_UTILIZATION: the share of the workers that admitted streams may take
+        # together (see Admission); 0 turns admission control off.
+        self._admission = Admission(settings.engine_utilization or 1.0, self.tuning.first_budget_s)
         self._cache = PhraseCache(settings.phrase_cache_mb * 1024 * 1024, self.tuning.cache_max_chars)
         self._watcher = ModelsWatcher(settings.models_dir)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -635,7 +634,7 @@ class Engine:
 
     def _admit(self, request: Request) -> None:
         """Raises: EngineBusy: the streams already promised would stutter with ``request`` beside them."""
-        if not self.tuning.utilization:
+        if not self.settings.engine_utilization:
             return
         live = sum(worker.units for worker in self._workers if worker.ready and not worker.gone)
         admitted = self._admitted()
