@@ -425,7 +425,7 @@ class ET2Model(nn.Module):
         first_chunk_frames: int = 16,
         generator: torch.Generator | None = None,
         pitch: PitchControl = _AS_TRAINED,
-    ) -> ChunkStream:
+    ) -> Iterator[Tensor]:
         """Synthesize one sentence in chunks (see :mod:`voicebot.model.streaming`): the first one
         ``first_chunk_frames`` long, each next one twice as long up to ``chunk_frames``.
 
@@ -439,7 +439,7 @@ class ET2Model(nn.Module):
             raise ModelInputError(
                 f"infer_chunks takes one sentence, ids of shape (1, T); got {tuple(ids.shape)}"
             )
-        return self._chunk_stream(
+        return self.start_chunks(
             [ids[0]],
             speakers,
             length_scale,
@@ -449,8 +449,9 @@ class ET2Model(nn.Module):
             first_chunk_frames,
             [generator],
             pitch,
-        )
+        )[0]
 
+    @torch.inference_mode()
     def start_chunks(
         self,
         sentences: Sequence[Tensor],
@@ -479,35 +480,6 @@ class ET2Model(nn.Module):
         """
         if joint_chunks < 1:
             raise ModelInputError("joint_chunks must be at least 1")
-        stream = self._chunk_stream(
-            sentences,
-            speakers,
-            length_scale,
-            noise_scale,
-            noise_scale_dur,
-            chunk_frames,
-            first_chunk_frames,
-            generators,
-            pitch,
-        )
-        if len(sentences) == 1:
-            return [stream]
-        return JointStart(stream, joint_chunks).members()
-
-    @torch.inference_mode()
-    def _chunk_stream(
-        self,
-        sentences: Sequence[Tensor],
-        speakers: Tensor,
-        length_scale: float,
-        noise_scale: float,
-        noise_scale_dur: float,
-        chunk_frames: int,
-        first_chunk_frames: int,
-        generators: Sequence[torch.Generator | None] | None,
-        pitch: PitchControl,
-    ) -> ChunkStream:
-        """One :class:`ChunkStream` of ``sentences`` planned as a batch (see :meth:`start_chunks`)."""
         if chunk_frames < 1 or first_chunk_frames < 1:
             raise ModelInputError("chunk_frames and first_chunk_frames must be at least 1")
         if not sentences or any(s.dim() != 1 or s.numel() == 0 for s in sentences):
@@ -529,7 +501,10 @@ class ET2Model(nn.Module):
             pitch,
             whole_source=False,
         )
-        return ChunkStream(self, plan, pitch, chunk_frames, first_chunk_frames)
+        stream = ChunkStream(self, plan, pitch, chunk_frames, first_chunk_frames)
+        if len(sentences) == 1:
+            return [stream]
+        return JointStart(stream, joint_chunks).members()
 
     # --- training -----------------------------------------------------------------------------
 
