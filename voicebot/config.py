@@ -21,6 +21,9 @@ from pydantic_settings.exceptions import SettingsError
 
 from voicebot.errors import ConfigError
 
+Precision = Literal["auto", "float32", "bfloat16"]
+"""The ``VOICEBOT_PRECISION`` setting (see :func:`voicebot.engine.runtime.resolve_precision`)."""
+
 __all__ = ["ENV_PREFIX", "Settings", "get_settings", "load_settings", "unknown_variables"]
 
 ENV_PREFIX = "VOICEBOT_"
@@ -73,6 +76,7 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=_default_workers, ge=1, le=64)
     torch_threads: int = Field(default=0, ge=0, le=256)
     compile: bool = True
+    precision: Precision = "auto"
     default_voice: str = "default"
     engine_queue: int = Field(default=64, ge=1, le=10_000)
     engine_utilization: float = Field(default=0.25, ge=0.0, le=1.0)

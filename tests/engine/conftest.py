@@ -32,7 +32,8 @@ def audio(chunks: list[AudioChunk]) -> np.ndarray:
 
 def tiny_voice_settings(root: Path, tiny_voice_file: Path, **overrides: Any) -> Settings:
     """Settings of an engine in ``root`` whose models folder holds the tiny voice as ``tiny``, the
-    default voice; one torch thread per worker, compile off, then ``overrides``."""
+    default voice; one torch thread per worker, compile off, float32 (the tests compare with the
+    voice's own synthesis, and lower precision rounds batches differently), then ``overrides``."""
     (root / "models").mkdir()
     (root / "models" / "tiny.safetensors").write_bytes(tiny_voice_file.read_bytes())
     return load_settings(
@@ -41,6 +42,7 @@ def tiny_voice_settings(root: Path, tiny_voice_file: Path, **overrides: Any) -> 
             "data_dir": root / "data",
             "torch_threads": 1,
             "compile": False,
+            "precision": "float32",
             "default_voice": "tiny",
             **overrides,
         }

@@ -28,10 +28,11 @@ from voicebot.bench.quality import Dnsmos, dnsmos, dnsmos_available, mel_cepstra
 from voicebot.bench.report import SentenceRow, Summary, spectrogram_png, write_report
 from voicebot.cli.common import init
 from voicebot.cli.speak import select_voice
+from voicebot.engine.runtime import inference, resolve_precision
 from voicebot.errors import VoicebotError
 from voicebot.training.errors import DataError
 from voicebot.training.manifest import Utterance, read_manifest
-from voicebot.voices import OPENJTALK_NAME, Voice
+from voicebot.voices import OPENJTALK_NAME, NeuralVoice, Voice
 
 __all__ = ["SentenceScore", "VoiceScore", "run", "speak_all"]
 
@@ -138,12 +139,16 @@ def run(args: argparse.Namespace) -> int:
         utterances = _utterances(args.data, args.speaker, args.count)
         neural = select_voice(settings, args.voice)
         speaker = args.speaker if args.speaker in neural.speakers else None
+        device = str(neural.device) if isinstance(neural, NeuralVoice) else "cpu"
+        dtype = resolve_precision(args.precision or settings.precision, device)
         reference = args.out / "reference"
         reference.mkdir(parents=True, exist_ok=True)
         for u in utterances:
             shutil.copyfile(args.data / u.audio, reference / Path(u.audio).name)
+        with inference(device, dtype):
+            ours = speak_all(neural, utterances, args.data, args.out / "voice", speaker)
         scores = [
-            speak_all(neural, utterances, args.data, args.out / "voice", speaker),
+            ours,
             speak_all(
                 select_voice(settings, OPENJTALK_NAME), utterances, args.data, args.out / "openjtalk", None
             ),
@@ -153,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     _report(args.out, args.speaker, utterances, scores)
     print(
-        f"{len(utterances)} validation sentences of {args.speaker}, torch threads {torch.get_num_threads()}"
+        f"{len(utterances)} validation sentences of {args.speaker}, torch threads {torch.get_num_threads()}, "
+        f"{neural.name} in {dtype}"
     )
     header = f"{'voice':<12} {'audio s':>8} {'RTF':>7} {'duration ratio':>15}"
     print(f"{header} {'F0 RMSE ¢':>10} {'voicing err':>12} {'MCD dB':>7} {'P.808':>6} {'OVRL':>6}")

@@ -12,8 +12,10 @@ import argparse
 import importlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
 from voicebot.cli.common import help_text, positive_int
+from voicebot.config import Precision
 
 __all__ = ["TARGETS", "register"]
 
@@ -81,6 +83,12 @@ def _voice_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=Path("bench-voice"), help="output folder (default: bench-voice)"
     )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    parser.add_argument(
+        "--precision",
+        choices=get_args(Precision),
+        default=None,
+        help="what the voice computes in, as VOICEBOT_PRECISION (default: that setting)",
+    )
     parser.add_argument("--verbose", action="store_true", help="debug logging")
 
 

@@ -369,7 +369,7 @@ class Engine:
             compile_cache_dir=self.settings.data_dir / "torch-compile",
             voices=self._registry.specs(),
             max_batch=self.tuning.max_batch if batching else 1,
-            half=self._device == "cuda",
+            precision=self.settings.precision,
         )
         if self.settings.engine == "ray":
             from voicebot.engine.cluster import ClusterWorker
@@ -474,7 +474,8 @@ class Engine:
             worker.last_pong = time.monotonic()
             worker.ready_event.set()
             self._sync_voices(worker)
-            _log.info("worker %d ready (pid %d)", worker.index, message.pid)
+            computes = f", {message.dtype}" if message.dtype else ""
+            _log.info("worker %d ready (pid %d%s)", worker.index, message.pid, computes)
             self._pump()
 
     def _on_finished(self, worker: Worker, message: Done | Failed) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voicebot.config import Precision
 from voicebot.model import PitchControl
 
 __all__ = [
@@ -53,7 +54,7 @@ class WorkerConfig:
     compile_cache_dir: Path
     voices: tuple[VoiceSpec, ...]
     max_batch: int = 1
-    half: bool = False
+    precision: Precision = "float32"
 
 
 # --- engine -> worker ----------------------------------------------------------------------
@@ -120,9 +121,12 @@ class Stop:
 
 @dataclass(frozen=True)
 class Ready:
-    """The worker has loaded its voices (and compiled and warmed them up) and takes requests."""
+    """The worker has loaded its voices (and compiled and warmed them up) and takes requests;
+    ``dtype`` is what it computes in (see :func:`voicebot.engine.runtime.resolve_precision`),
+    None where the worker cannot tell (a cluster replica decides on its own machine)."""
 
     pid: int
+    dtype: str | None = None
 
 
 @dataclass(frozen=True)

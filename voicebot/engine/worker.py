@@ -41,7 +41,13 @@ from voicebot.engine.protocol import (
     VoiceSpec,
     WorkerConfig,
 )
-from voicebot.engine.runtime import configure_torch, inference, seed_everything
+from voicebot.engine.runtime import (
+    configure_torch,
+    cpu_has_native_bfloat16,
+    inference,
+    resolve_precision,
+    seed_everything,
+)
 from voicebot.voices import NeuralVoice, OpenJTalkVoice, Voice
 
 __all__ = ["BURST_WAIT_S", "WORKER_NICENESS", "load_voice", "worker_main"]
@@ -99,6 +105,13 @@ class _Worker:
         self._cancelled: set[int] = set()
         self._progress_at: float | None = None
         self._voices: dict[tuple[str, str], Voice] = {}
+        self._dtype = resolve_precision(config.precision, config.device)
+        if self._dtype == "bfloat16" and config.device == "cpu" and not cpu_has_native_bfloat16():
+            _log.warning(
+                "VOICEBOT_PRECISION=bfloat16, but this CPU has no bfloat16 instructions (AVX512-BF16 "
+                "or AMX): speech is computed in emulated bfloat16, slower than float32; set "
+                "VOICEBOT_PRECISION=auto"
+            )
 
     # --- pipe ------------------------------------------------------------------------------
 
@@ -150,7 +163,7 @@ class _Worker:
         try:
             voice = load_voice(spec, config.device, config.compile)
             if config.compile and isinstance(voice, NeuralVoice):
-                with inference(config.half):
+                with inference(config.device, self._dtype):
                     voice.model.warm_up()  # compiles every variant now, not on the first request
         except Exception as exc:  # any failure to load is reported, the worker keeps serving
             self._send(VoiceLoadFailed(spec.name, spec.version, f"{type(exc).__name__}: {exc}"))
@@ -173,7 +186,7 @@ class _Worker:
         threading.Thread(target=self._receive_loop, name="engine-receiver", daemon=True).start()
         for spec in self._config.voices:
             self._load(spec)
-        self._send(Ready(os.getpid()))
+        self._send(Ready(os.getpid(), self._dtype))
         if self._config.max_batch > 1:
             self._serve_batched()
         else:
@@ -242,7 +255,7 @@ class _Worker:
         item = active[rid]
         started = self._progress_at = time.monotonic()
         try:
-            with inference(self._config.half):
+            with inference(self._config.device, self._dtype):
                 samples = next(item.chunks, None)
         except Exception as exc:  # a voice error fails this request only
             _log.exception("request %d failed", rid)
@@ -307,7 +320,7 @@ class _Worker:
             if voice is None:
                 raise RuntimeError(f"voice {batch[0].voice_key[0]!r} is no longer loaded")
             seed_everything()
-            with inference(self._config.half):
+            with inference(self._config.device, self._dtype):
                 outputs = synthesize_batch(voice, [job.next_item() for job in batch])
         except Exception as exc:  # the whole batch fails; other voices' jobs go on
             for job in batch:

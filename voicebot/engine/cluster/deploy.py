@@ -38,7 +38,7 @@ def application(settings: Settings, max_ongoing: int) -> Any:
         device="cuda" if gpus > 0 else "cpu",
         torch_threads=max(1, math.floor(settings.ray_replica_cpus)),
         compile=settings.compile,
-        half=gpus > 0,
+        precision=settings.precision,
     )
     deployment = serve.deployment(
         SynthesisReplica,

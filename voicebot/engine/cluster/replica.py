@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from voicebot.config import Precision
 from voicebot.engine.cluster.store import NAMESPACE, STORE_NAME, voice_version
 from voicebot.engine.protocol import (
     Cancel,
@@ -57,7 +58,7 @@ class ReplicaConfig:
     device: str
     torch_threads: int
     compile: bool
-    half: bool
+    precision: Precision
 
 
 class SynthesisReplica:
@@ -87,7 +88,7 @@ class SynthesisReplica:
             compile=config.compile,
             compile_cache_dir=self._dir / "torch-compile",
             voices=specs,
-            half=config.half,
+            precision=config.precision,
         )
         self._conn, child = multiprocessing.Pipe(duplex=True)
         self._worker = threading.Thread(target=worker_main, args=(child, worker_config), daemon=True)
