@@ -3,13 +3,20 @@
 Each voice websocket (one per guild the bot speaks in) gets its own SSRC and key; packets are
 decrypted with their session's key (``aead_xchacha20_poly1305_rtpsize``, PyNaCl) and kept as
 Opus with their arrival time and guild; :meth:`VoiceServer.pcm` decodes them (PyAV).
+
+The arrival time is the kernel's receive timestamp (``SO_TIMESTAMPNS``) where there is one:
+the fake shares the CPU with the bot it measures, and the time its event loop gets to a packet
+is not the time the bot sent it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
 import struct
+import sys
 import time
 from dataclasses import dataclass
 
@@ -43,24 +50,51 @@ class _Session:
     key: bytes | None = None
 
 
-class _Udp(asyncio.DatagramProtocol):
+# Linux only; Python before 3.14 does not name it (35 on x86-64 and arm64 alike).
+_TIMESTAMP = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else None)
+_ANCILLARY = socket.CMSG_SPACE(16)  # struct timespec
+
+
+class _Udp:
+    """The UDP socket: answers IP discovery and hands RTP packets to the server, each with the
+    time it arrived (``time.monotonic``)."""
+
     def __init__(self, server: VoiceServer) -> None:
         self.server = server
-        self.transport: asyncio.DatagramTransport | None = None
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        if _TIMESTAMP is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, _TIMESTAMP, 1)
+        self._wall_to_monotonic = time.monotonic() - time.time()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+    def read(self) -> None:
+        """Take every datagram waiting (called by the event loop when the socket is readable)."""
+        while True:
+            try:
+                data, ancillary, _, addr = self.sock.recvmsg(4096, _ANCILLARY)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # closed
+                return
+            self.received(data, addr, self._arrival(ancillary))
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+    def _arrival(self, ancillary: list[tuple[int, int, bytes]]) -> float:
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == _TIMESTAMP and len(value) >= 16:
+                seconds, nanoseconds = struct.unpack("@qq", value[:16])
+                return seconds + nanoseconds / 1e9 + self._wall_to_monotonic
+        return time.monotonic()
+
+    def received(self, data: bytes, addr: tuple[str, int], at: float) -> None:
         if len(data) == 74 and data[:2] == b"\x00\x01":
             reply = bytearray(74)
             struct.pack_into(">HHI", reply, 0, 2, 70, struct.unpack_from(">I", data, 4)[0])
             reply[8 : 8 + len(addr[0])] = addr[0].encode()
             struct.pack_into(">H", reply, 72, addr[1])
-            assert self.transport is not None
-            self.transport.sendto(bytes(reply), addr)
+            self.sock.sendto(bytes(reply), addr)
         elif len(data) > _HEADER + 4:
-            self.server.receive(data)
+            self.server.receive(data, at)
 
 
 class VoiceServer:
@@ -79,7 +113,7 @@ class VoiceServer:
         self.port = 0
         self._sessions: dict[int, _Session] = {}  # by SSRC
         self._ws: web.WebSocketResponse | None = None
-        self._udp: asyncio.DatagramTransport | None = None
+        self._udp: _Udp | None = None
 
     @property
     def connections(self) -> int:
@@ -88,25 +122,28 @@ class VoiceServer:
 
     async def start(self) -> None:
         """Open the UDP socket."""
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=("127.0.0.1", 0))
-        self._udp = transport
-        self.port = transport.get_extra_info("sockname")[1]
+        udp = self._udp = _Udp(self)
+        asyncio.get_running_loop().add_reader(udp.sock.fileno(), udp.read)
+        self.port = udp.sock.getsockname()[1]
 
     def close(self) -> None:
         """Close the UDP socket."""
         if self._udp is not None:
-            self._udp.close()
+            with contextlib.suppress(RuntimeError):  # the loop is closed already
+                asyncio.get_running_loop().remove_reader(self._udp.sock.fileno())
+            self._udp.sock.close()
+            self._udp = None
 
-    def receive(self, data: bytes) -> None:
-        """Decrypt one RTP packet with its session's key and keep its Opus payload."""
+    def receive(self, data: bytes, at: float) -> None:
+        """Decrypt one RTP packet (arrived at ``at``) with its session's key and keep its Opus
+        payload."""
         header, body, counter = data[:_HEADER], data[_HEADER:-4], data[-4:]
         session = self._sessions.get(struct.unpack_from(">I", header, 8)[0])
         if session is None or session.key is None:
             return  # not a voice packet of a described session
         opus = nacl.secret.Aead(session.key).decrypt(body, header, counter + bytes(20))
         sequence = struct.unpack_from(">H", header, 2)[0]
-        self.packets.append(RtpPacket(time.monotonic(), sequence, opus, session.guild_id))
+        self.packets.append(RtpPacket(at, sequence, opus, session.guild_id))
 
     def pcm(self, packets: list[RtpPacket] | None = None) -> np.ndarray:
         """Decode packets (all by default) to 48 kHz mono PCM. Returns: float64 array of shape (N,)."""

@@ -6,7 +6,9 @@ folder, phrase cache off) against the test suite's fake Discord on loopback, so 
 needs a source checkout. Each server has a member in voice; after a warm-up ``/say`` that
 brings the bot into every channel, each round sends ``/say`` in every server at the same
 moment and waits until every utterance has ended. A server that hears nothing within 10 s
-counts as refused (the bot's busy reply).
+counts as refused (the bot's busy reply). Every ``/say`` says another sentence of the same
+shape as :data:`~voicebot.bench.engine.MESSAGE`, as members do: a repeated one would be read
+from caches (the bot's and the workers' phoneme caches) and hide their cost.
 """
 
 from __future__ import annotations
@@ -29,12 +31,23 @@ from voicebot.config import Settings
 if TYPE_CHECKING:
     from tests.fake_discord.server import FakeDiscord
 
-__all__ = ["run"]
+__all__ = ["message", "run"]
 
 _ROOT = Path(__file__).resolve().parents[2]
 _HEARD_WITHIN_S = 10.0
 _QUIET_S = 0.3  # no packet for this long: the utterance has ended
 _COMPILING_STARTUP_S = 900.0  # compiling workers log in after warm-up: over a minute on 2 cores
+_WHEN = ("今日", "明日", "週末", "午後", "夕方", "休日", "連休", "朝")
+_WHERE = (
+    "散歩", "公園", "海", "山", "川", "湖", "駅前", "図書館", "動物園", "水族館", "美術館", "博物館",
+    "商店街", "遊園地", "植物園", "映画館", "温泉", "神社", "お寺", "市場", "港", "牧場", "島", "城",
+)  # fmt: skip
+
+
+def message(index: int) -> str:
+    """The ``index``-th message: 192 distinct ones of :data:`MESSAGE`'s shape, then again."""
+    when, where = divmod(index % (len(_WHEN) * len(_WHERE)), len(_WHERE))
+    return f"{_WHEN[when]}はいい天気なので、みんなで{_WHERE[where]}に行く"
 
 
 async def _first_packets(fake: FakeDiscord, start: int, since: float) -> dict[int, float]:
@@ -88,13 +101,15 @@ async def _level(settings: Settings, servers: int, rounds: int, folder: Path) ->
         raise SystemExit(str(exc)) from None
     latencies: list[float] = []
     refused = 0
+    said = 0
     try:
         for round_ in range(rounds + 1):  # round 0 joins the channels and warms the workers up
             sent: dict[int, float] = {}
             start = len(fake.voice.packets)
             for guild in fake.guilds:
                 sent[guild.id] = time.monotonic()
-                await fake.run_command(guild.listener, "say", {"text": MESSAGE}, guild=guild)
+                await fake.run_command(guild.listener, "say", {"text": message(said)}, guild=guild)
+                said += 1
             first = await _first_packets(fake, start, min(sent.values()))
             if round_ == 0:
                 continue
@@ -119,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     levels = sorted({int(level) for level in args.servers.split(",") if level.strip()})
     print(
         f"e2e bench: voice {settings.default_voice!r}, {settings.workers} worker(s), compile "
-        f"{'on' if settings.compile else 'off'}, {args.rounds} rounds, message {MESSAGE!r}"
+        f"{'on' if settings.compile else 'off'}, {args.rounds} rounds, messages like {MESSAGE!r}"
     )
     print(f"{'servers':>8} {'first packet p50':>17} {'p95':>7} {'max':>7} {'heard':>6} {'refused':>8}")
     for servers in levels:
