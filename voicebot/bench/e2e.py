@@ -92,6 +92,7 @@ async def _level(settings: Settings, servers: int, rounds: int, folder: Path) ->
                 "VOICEBOT_COMPILE": str(settings.compile).lower(),
                 "VOICEBOT_DEVICE": settings.device,
                 "VOICEBOT_WORKERS": str(settings.workers),
+                "VOICEBOT_PRECISION": settings.precision,
                 "VOICEBOT_PHRASE_CACHE_MB": "0",
             },
             startup_timeout=_COMPILING_STARTUP_S if settings.compile else STARTUP_TIMEOUT,
