@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pyopenjtalk
 import pytest
 
@@ -76,3 +79,18 @@ def test_corpus_matches_pyopenjtalk_prosody_reference() -> None:
         if reference[-2:] in (["_", "$"], ["?", "$"]):
             reference = [*reference[:-2], "?" if reference[-2] == "?" else "$"]
         assert g2p(sentence) == reference, sentence
+
+
+def test_warm_up_loads_what_the_first_homograph_would_on_this_thread() -> None:
+    # A fresh process: this one may have loaded it already. Without the warm-up, the bot's first
+    # message with 前 or 方 waits for Sudachi's dictionary on the event loop (tens of ms).
+    code = (
+        "from pyopenjtalk import utils\n"
+        "from voicebot.text import warm_up\n"
+        "assert utils._SUDACHI_DICTIONARY is None\n"
+        "warm_up()\n"
+        "assert utils._SUDACHI_DICTIONARY is not None\n"
+        "assert getattr(utils._SUDACHI_TOKENIZER_LOCAL, 'tokenizer', None) is not None\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

@@ -26,6 +26,7 @@ from voicebot.bot.voice.manager import SessionManager
 from voicebot.config import ENV_PREFIX, Settings
 from voicebot.engine import Engine
 from voicebot.storage import Database
+from voicebot.text import warm_up
 
 __all__ = ["SHUTDOWN_GRACE", "check_token", "serve"]
 
@@ -67,6 +68,7 @@ async def serve(settings: Settings) -> None:
     engine = Engine(settings)
     try:
         await engine.start()
+        warm_up()  # on the event loop's thread, where messages are checked for readable text
         sessions = SessionManager(engine, max_queue=settings.max_queue, idle_timeout=settings.idle_timeout)
         limiter = RateLimiter(settings.rate_limit_count, settings.rate_limit_seconds)
         services = BotServices(settings, engine, db, sessions, limiter)

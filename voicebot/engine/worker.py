@@ -48,6 +48,7 @@ from voicebot.engine.runtime import (
     resolve_precision,
     seed_everything,
 )
+from voicebot.text import warm_up
 from voicebot.voices import NeuralVoice, OpenJTalkVoice, Voice
 
 __all__ = ["BURST_WAIT_S", "WORKER_NICENESS", "load_voice", "worker_main"]
@@ -184,6 +185,7 @@ class _Worker:
 
     def serve(self) -> None:
         threading.Thread(target=self._receive_loop, name="engine-receiver", daemon=True).start()
+        warm_up()  # on the thread that synthesizes
         for spec in self._config.voices:
             self._load(spec)
         self._send(Ready(os.getpid(), self._dtype))
