@@ -14,6 +14,7 @@ from discord.player import AudioPlayer
 
 from tests.audio.helpers import sweep, uneven_chunks
 from voicebot.audio import AudioError, LoudnessNormalizer, OpusStreamEncoder, SpeechSource
+from voicebot.audio.resample import StreamResampler
 
 RATE = 24_000
 
@@ -185,3 +186,26 @@ def test_cleanup_drops_what_is_queued() -> None:
 def test_rejects_negative_wait() -> None:
     with pytest.raises(AudioError, match="max_wait"):
         SpeechSource(max_wait=-1.0)
+
+
+def test_the_first_packet_does_not_wait_for_the_whole_chunk_to_be_resampled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fed: list[int] = []
+    process = StreamResampler.process
+
+    def counting(self: StreamResampler, samples: np.ndarray) -> np.ndarray:
+        fed.append(len(samples))
+        return process(self, samples)
+
+    monkeypatch.setattr(StreamResampler, "process", counting)
+    long = sweep(RATE, seconds=2.0)
+    source = SpeechSource(loudness=LoudnessNormalizer(-20.0))
+    source.put(long, RATE)
+    source.end()
+
+    first = source.read()
+    assert sum(fed) <= 0.1 * RATE  # a few frames' worth, not 2 s of audio
+    rest = iter(source.read, b"")
+    # and the whole utterance still plays, bit for bit as one encoder makes it at once
+    assert [first, *rest] == _encoded([long], LoudnessNormalizer(-20.0))
