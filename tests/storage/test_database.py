@@ -230,3 +230,55 @@ async def test_methods_refuse_a_closed_database(location: str | Path) -> None:
     await db.close()
     with pytest.raises(StorageError, match="not open"):
         await db.list_dictionary(GUILD)
+
+
+async def _said_with(db: Database) -> tuple[SpeechSettings, GuildSettings, str | None]:
+    """What the next message of ALICE in GUILD would be read with."""
+    return (
+        await db.get_speech_settings(GUILD, ALICE),
+        await db.get_guild_settings(GUILD),
+        await db.get_name_reading(GUILD, ALICE),
+    )
+
+
+async def test_every_change_here_is_read_back_at_once(location: str | Path) -> None:
+    # Settings are kept in memory between messages; the next poll is an hour away, so only the
+    # write itself can make the change visible.
+    async with Database(location, change_poll_s=3600) as db:
+        await _said_with(db)  # kept in memory from here on
+        await db.add_dictionary_entry(GUILD, "vb", "ぶいびー")
+        await db.add_dictionary_entry(BOT_DICTIONARY, "gg", "じーじー")
+        await db.update_guild_settings(GUILD, read_urls=False)
+        await db.set_user_voice(GUILD, ALICE, UserVoice("alpha", speed=1.5))
+        await db.set_name_reading(GUILD, ALICE, "ありす")
+        speech, guild, name = await _said_with(db)
+        assert speech.dictionary == [DictEntry("vb", "ぶいびー")]
+        assert speech.bot_dictionary == [DictEntry("gg", "じーじー")]
+        assert speech.guild == guild and not guild.read_urls
+        assert speech.user_voice == UserVoice("alpha", speed=1.5)
+        assert name == "ありす"
+        assert await db.remove_dictionary_entry(GUILD, "vb")
+        await db.delete_user_data(ALICE)
+        speech, _, name = await _said_with(db)
+        assert speech.dictionary == [] and speech.user_voice is None and name is None
+
+
+async def test_a_change_by_another_process_is_read_within_the_poll_interval(location: str | Path) -> None:
+    async with Database(location, change_poll_s=0.05) as db, Database(location) as other:
+        await _said_with(db)
+        await other.add_dictionary_entry(BOT_DICTIONARY, "gg", "じーじー")  # as `voicebot dict add` does
+        await other.set_name_reading(GUILD, ALICE, "ありす")
+        for _ in range(100):
+            speech, _, name = await _said_with(db)
+            if speech.bot_dictionary and name:
+                break
+            await asyncio.sleep(0.02)
+        assert speech.bot_dictionary == [DictEntry("gg", "じーじー")]
+        assert name == "ありす"
+
+
+async def test_settings_are_kept_between_messages_until_the_next_poll(location: str | Path) -> None:
+    async with Database(location, change_poll_s=3600) as db, Database(location) as other:
+        kept = await _said_with(db)
+        await other.update_guild_settings(GUILD, read_urls=False)
+        assert await _said_with(db) == kept  # no trip to the database for the next message

@@ -45,6 +45,11 @@ class Backend(Protocol):
         serialized (across processes too), so a read-check-write inside one is safe."""
         ...
 
+    async def change_marker(self) -> object:
+        """A value that differs (``!=``) once another connection has committed a change since it
+        was last read: :class:`~voicebot.storage.Database` keeps reads until then."""
+        ...
+
     async def close(self) -> None:
         """Close the connection."""
         ...

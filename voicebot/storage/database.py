@@ -12,13 +12,14 @@ import dataclasses
 import json
 import logging
 import unicodedata
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from voicebot.storage.backend import Backend, Row, Transaction
+from voicebot.storage.cache import MISSING, ReadCache
 from voicebot.storage.errors import StorageError, StorageLimitError
 from voicebot.storage.postgres import PostgresBackend, is_postgres_url
 from voicebot.storage.records import (
@@ -48,6 +49,12 @@ _MAX_KEY_CHARS = 200
 
 BOT_DICTIONARY = 0
 """The guild id under which the bot-wide dictionary is stored (no guild has id 0)."""
+
+CHANGE_POLL_S = 1.0
+"""How often an open database asks whether another process changed it: a word added with
+``voicebot dict`` while the bot runs, or by another shard, is read within this long."""
+
+_T = TypeVar("_T")
 
 _GUILD_COLUMNS = TABLES["guild_settings"][1:]  # after guild_id, in the order rows unpack
 
@@ -176,17 +183,31 @@ class Database:
         max_dictionary_entries: most dictionary words per guild.
         timeout: seconds to wait for a lock held by another connection (or for Postgres to
             answer) before giving up.
+        change_poll_s: see :data:`CHANGE_POLL_S`.
+
+    The settings every message is read with (:meth:`get_speech_settings`,
+    :meth:`get_guild_settings`, :meth:`get_name_reading`) are kept in memory (see
+    :mod:`voicebot.storage.cache`): a write through this object is read back at once, one by
+    another process within ``change_poll_s``.
     """
 
     def __init__(
-        self, location: str | Path, *, max_dictionary_entries: int = 500, timeout: float = 5.0
+        self,
+        location: str | Path,
+        *,
+        max_dictionary_entries: int = 500,
+        timeout: float = 5.0,
+        change_poll_s: float = CHANGE_POLL_S,
     ) -> None:
         self.url = str(location) if is_postgres_url(str(location)) else None
         self.path = Path(location) if self.url is None else None
         self.max_dictionary_entries = max_dictionary_entries
         self._timeout = timeout
+        self._change_poll_s = change_poll_s
         self._backend: Backend | None = None
         self._lock = asyncio.Lock()
+        self._cache = ReadCache()
+        self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -211,11 +232,21 @@ class Database:
                 else:
                     assert self.path is not None
                     self._backend = await SQLiteBackend.open(self.path, MIGRATIONS, timeout=self._timeout)
+                self._cache.clear()
+                marker = await self._backend.change_marker()
+                self._watcher = asyncio.create_task(
+                    self._watch_changes(self._backend, marker), name="settings database changes"
+                )
                 _log.debug("settings database open")
 
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
         async with self._lock:
+            if self._watcher is not None:
+                self._watcher.cancel()
+                with suppress(asyncio.CancelledError):
+                    await self._watcher
+                self._watcher = None
             if self._backend is not None:
                 backend, self._backend = self._backend, None
                 await backend.close()
@@ -237,8 +268,42 @@ class Database:
     def _read(self) -> AbstractAsyncContextManager[Transaction]:
         return self._open_backend().read()
 
-    def _write(self) -> AbstractAsyncContextManager[Transaction]:
-        return self._open_backend().write()
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[Transaction]:
+        try:
+            async with self._open_backend().write() as transaction:
+                yield transaction
+        finally:  # committed, rolled back or lost: what was kept may be out of date either way
+            self._cache.clear()
+
+    async def _watch_changes(self, backend: Backend, marker: object) -> None:
+        """Empty the cache whenever another connection has changed the database."""
+        while True:
+            await asyncio.sleep(self._change_poll_s)
+            try:
+                current = await backend.change_marker()
+            except StorageError:  # cannot tell (Postgres restarting): assume it changed
+                self._cache.clear()
+                continue
+            if current != marker:
+                marker = current
+                self._cache.clear()
+
+    async def _cached(
+        self, key: Hashable, load: Callable[[Transaction], Awaitable[_T]], conn: Transaction | None = None
+    ) -> _T:
+        """The value of ``load`` kept for ``key``, else read (in ``conn``, or a new read) and kept."""
+        value = self._cache.get(key)
+        if value is not MISSING:
+            return cast(_T, value)
+        generation = self._cache.generation
+        if conn is None:
+            async with self._read() as transaction:
+                value = await load(transaction)
+        else:
+            value = await load(conn)
+        self._cache.put(key, value, generation)
+        return value
 
     async def _fetchall(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         async with self._read() as transaction:
@@ -248,19 +313,24 @@ class Database:
 
     async def get_guild_settings(self, guild_id: int) -> GuildSettings:
         """The guild's settings (defaults for a guild that never changed any)."""
-        async with self._read() as conn:
-            return await _load_guild(conn, guild_id)
+        return await self._cached(("guild", guild_id), lambda conn: _load_guild(conn, guild_id))
 
     async def get_speech_settings(self, guild_id: int, user_id: int) -> SpeechSettings:
         """What decides how ``user_id``'s message in ``guild_id`` is read: the guild's settings,
         its dictionary and the bot's, and the member's voice, fetched in one read."""
-        async with self._read() as conn:
+
+        async def load(conn: Transaction) -> SpeechSettings:
+            # The parts other members and servers share are kept once, not once per member.
             return SpeechSettings(
-                await _load_guild(conn, guild_id),
-                await _load_dictionary(conn, guild_id),
-                await _load_dictionary(conn, BOT_DICTIONARY),
+                await self._cached(("guild", guild_id), lambda c: _load_guild(c, guild_id), conn),
+                await self._cached(("dictionary", guild_id), lambda c: _load_dictionary(c, guild_id), conn),
+                await self._cached(
+                    ("dictionary", BOT_DICTIONARY), lambda c: _load_dictionary(c, BOT_DICTIONARY), conn
+                ),
                 await _load_user_voice(conn, guild_id, user_id),
             )
+
+        return await self._cached(("speech", guild_id, user_id), load)
 
     async def set_guild_settings(self, guild_id: int, settings: GuildSettings) -> None:
         """Store all of the guild's settings at once."""
@@ -324,10 +394,14 @@ class Database:
 
     async def get_name_reading(self, guild_id: int, user_id: int) -> str | None:
         """How the member asked their name to be read in this guild (None: their display name)."""
-        rows = await self._fetchall(
-            "SELECT reading FROM member_names WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-        )
-        return str(rows[0][0]) if rows else None
+
+        async def load(conn: Transaction) -> str | None:
+            rows = await conn.fetchall(
+                "SELECT reading FROM member_names WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
+            return str(rows[0][0]) if rows else None
+
+        return await self._cached(("name", guild_id, user_id), load)
 
     async def set_name_reading(self, guild_id: int, user_id: int, reading: str | None) -> None:
         """Store how the member's name is read in this guild; None forgets it.

@@ -141,6 +141,12 @@ class PostgresBackend:
             await transaction.execute("SELECT pg_advisory_xact_lock(?)", (_WRITE_LOCK,))
             yield transaction
 
+    async def change_marker(self) -> object:
+        """The write-ahead log's position: every commit moves it on (other databases' too, which
+        only costs a reread)."""
+        async with self.read() as transaction:
+            return (await transaction.fetchall("SELECT pg_current_wal_lsn()"))[0][0]
+
     async def close(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None

@@ -269,5 +269,10 @@ class SQLiteBackend:
         except sqlite3.Error as exc:
             raise describe_error(self.path, exc) from exc
 
+    async def change_marker(self) -> object:
+        """``PRAGMA data_version``: SQLite moves it on for commits by other connections only."""
+        async with self.read() as transaction:
+            return (await transaction.fetchall("PRAGMA data_version"))[0][0]
+
     async def close(self) -> None:
         await self._conn.close()
