@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -26,7 +24,7 @@ def test_chunks_give_the_same_samples_as_one_piece(rate: int) -> None:
     pieces = [resampler.process(chunk) for chunk in uneven_chunks(signal, largest=900)]
     chunked = np.concatenate([*pieces, resampler.flush()])
 
-    assert len(whole) == math.ceil(len(signal) * 48_000 / rate)
+    assert abs(len(whole) - len(signal) * 48_000 / rate) <= 1
     np.testing.assert_allclose(chunked, whole, atol=1e-6)
 
 
@@ -41,7 +39,7 @@ def test_any_chunking_of_any_rate_gives_the_same_samples(rate: int, sizes: list[
     whole = np.concatenate([resampler.process(signal), resampler.flush()])
     pieces = [resampler.process(piece) for piece in np.split(signal, np.cumsum(sizes)[:-1])]
     chunked = np.concatenate([*pieces, resampler.flush()])
-    assert len(chunked) == math.ceil(len(signal) * 48_000 / rate)
+    assert abs(len(chunked) - len(signal) * 48_000 / rate) <= 1
     np.testing.assert_allclose(chunked, whole, atol=1e-6)
 
 

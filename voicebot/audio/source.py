@@ -8,8 +8,8 @@ first chunk of 0.26 s); done on the event loop when chunks arrive, sixteen serve
 coming out of one batch held the last server's first packet behind some 70 ms of other servers'
 encoding. Here a first packet waits for one frame, and the work is spread over the playback:
 a chunk is normalized whole (its loudness sets the gain) but resampled a few frames at a time,
-so the first read of a 0.26 s chunk takes 2.4 ms instead of 4.0, and the read that starts a
-1.28 s chunk 3.8 ms instead of 9.3 (a player thread has 20 ms per packet, GIL included).
+so the first read of a 0.26 s chunk takes about 1.8 ms and the read that starts a 1.28 s chunk
+2.2 ms, and a read within a chunk 0.13 ms (a player thread has 20 ms per packet, GIL included).
 
 When synthesis is momentarily behind, ``read()`` waits up to ``max_wait`` seconds for the
 next chunk instead of inserting silence: the player then sends the late packet and catches
