@@ -226,10 +226,13 @@ async def test_methods_refuse_a_closed_database(location: str | Path) -> None:
     with pytest.raises(StorageError, match="not open"):
         await db.get_guild_settings(GUILD)
     await db.open()
+    await db.get_speech_settings(GUILD, ALICE)  # kept in memory while open
     await db.close()
     await db.close()
     with pytest.raises(StorageError, match="not open"):
         await db.list_dictionary(GUILD)
+    with pytest.raises(StorageError, match="not open"):
+        await db.get_speech_settings(GUILD, ALICE)
 
 
 async def _said_with(db: Database) -> tuple[SpeechSettings, GuildSettings, str | None]:

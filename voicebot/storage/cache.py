@@ -37,9 +37,6 @@ class ReadCache:
         self.generation = 0
         """Goes up each time the cache is emptied; take it before reading what you will put."""
 
-    def __len__(self) -> int:
-        return len(self._values)
-
     def get(self, key: Hashable) -> object:
         """The value kept for ``key``, else :data:`MISSING`."""
         value = self._values.get(key, MISSING)

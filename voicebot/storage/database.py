@@ -232,7 +232,6 @@ class Database:
                 else:
                     assert self.path is not None
                     self._backend = await SQLiteBackend.open(self.path, MIGRATIONS, timeout=self._timeout)
-                self._cache.clear()
                 marker = await self._backend.change_marker()
                 self._watcher = asyncio.create_task(
                     self._watch_changes(self._backend, marker), name="settings database changes"
@@ -247,6 +246,7 @@ class Database:
                 with suppress(asyncio.CancelledError):
                     await self._watcher
                 self._watcher = None
+            self._cache.clear()  # a closed database refuses every read, kept ones too
             if self._backend is not None:
                 backend, self._backend = self._backend, None
                 await backend.close()
