@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +15,12 @@ import torch
 from tests.engine.conftest import FAST, audio, collect, tiny_voice_settings
 from voicebot.bench.quality import mel_cepstral_distortion
 from voicebot.engine import Engine
-from voicebot.engine.runtime import cpu_has_native_bfloat16, inference, resolve_precision
+from voicebot.engine.runtime import (
+    BFLOAT16_KERNEL_CACHE,
+    cpu_has_native_bfloat16,
+    inference,
+    resolve_precision,
+)
 from voicebot.voices import NeuralVoice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,11 +52,42 @@ def test_cpu_flags_that_cannot_be_read_mean_no_bfloat16(tmp_path: Path) -> None:
     assert not cpu_has_native_bfloat16(tmp_path / "absent")  # not Linux
 
 
-def test_auto_is_float16_on_a_gpu_and_float32_on_a_cpu_and_a_choice_is_kept() -> None:
+def test_auto_is_float16_on_a_gpu_bfloat16_on_a_cpu_that_computes_it_and_a_choice_is_kept() -> None:
     assert resolve_precision("auto", "cuda") == resolve_precision("auto", "cuda:1") == "float16"
-    assert resolve_precision("auto", "cpu") == "float32"  # bfloat16 costs memory: a choice
-    assert resolve_precision("bfloat16", "cpu") == "bfloat16"
+    assert resolve_precision("auto", "cpu", native_bfloat16=True) == "bfloat16"
+    assert resolve_precision("auto", "cpu", native_bfloat16=False) == "float32"  # emulated: slower
+    assert resolve_precision("bfloat16", "cpu", native_bfloat16=False) == "bfloat16"
     assert resolve_precision("float32", "cuda") == "float32"
+
+
+@pytest.mark.parametrize(("dtype", "bounded"), [("bfloat16", True), ("float32", False)])
+def test_a_worker_computing_in_bfloat16_bounds_its_kernel_caches(
+    tmp_path: Path, dtype: str, bounded: bool
+) -> None:
+    probe = (
+        "import os, sys; from pathlib import Path; from voicebot.engine.runtime import configure_torch; "
+        f"configure_torch(1, Path(sys.argv[1]), {dtype!r}); "
+        "print(os.environ.get('LRU_CACHE_CAPACITY'), os.environ.get('ONEDNN_PRIMITIVE_CACHE_CAPACITY'))"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("LRU_CACHE_CAPACITY", "ONEDNN_PRIMITIVE_CACHE_CAPACITY")
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    expected = str(BFLOAT16_KERNEL_CACHE) if bounded else "None"
+    assert out == [expected, expected]
+    # A size the host chose is kept.
+    kept = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)],
+        env={**env, "LRU_CACHE_CAPACITY": "512"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert kept[0] == "512"
 
 
 def test_the_default_voice_in_bfloat16_says_the_same_as_in_float32() -> None:

@@ -74,7 +74,9 @@ def load_voice(spec: VoiceSpec, device: str = "cpu", compile: bool = False) -> V
 
 def worker_main(conn: Connection, config: WorkerConfig) -> None:
     """Entry point of a worker process (started with the ``forkserver`` or ``spawn`` method)."""
-    configure_torch(config.torch_threads, config.compile_cache_dir)
+    configure_torch(
+        config.torch_threads, config.compile_cache_dir, resolve_precision(config.precision, config.device)
+    )
     # Below the bot process, which must win the CPU whenever it has something to do: its
     # gateway, the Opus encoding and the 20 ms packet clock of every voice channel. Measured
     # with `voicebot bench e2e --servers 16` (2 cores, two runs each): first packet p95
