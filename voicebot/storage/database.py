@@ -311,9 +311,17 @@ class Database:
 
     # --- guild settings ----------------------------------------------------------------------
 
+    def _kept_guild(self, guild_id: int, conn: Transaction | None = None) -> Awaitable[GuildSettings]:
+        """The guild's settings, kept in memory (see :meth:`_cached`)."""
+        return self._cached(("guild", guild_id), lambda c: _load_guild(c, guild_id), conn)
+
+    def _kept_dictionary(self, guild_id: int, conn: Transaction) -> Awaitable[list[DictEntry]]:
+        """The guild's dictionary (the bot's for :data:`BOT_DICTIONARY`), kept in memory."""
+        return self._cached(("dictionary", guild_id), lambda c: _load_dictionary(c, guild_id), conn)
+
     async def get_guild_settings(self, guild_id: int) -> GuildSettings:
         """The guild's settings (defaults for a guild that never changed any)."""
-        return await self._cached(("guild", guild_id), lambda conn: _load_guild(conn, guild_id))
+        return await self._kept_guild(guild_id)
 
     async def get_speech_settings(self, guild_id: int, user_id: int) -> SpeechSettings:
         """What decides how ``user_id``'s message in ``guild_id`` is read: the guild's settings,
@@ -322,11 +330,9 @@ class Database:
         async def load(conn: Transaction) -> SpeechSettings:
             # The parts other members and servers share are kept once, not once per member.
             return SpeechSettings(
-                await self._cached(("guild", guild_id), lambda c: _load_guild(c, guild_id), conn),
-                await self._cached(("dictionary", guild_id), lambda c: _load_dictionary(c, guild_id), conn),
-                await self._cached(
-                    ("dictionary", BOT_DICTIONARY), lambda c: _load_dictionary(c, BOT_DICTIONARY), conn
-                ),
+                await self._kept_guild(guild_id, conn),
+                await self._kept_dictionary(guild_id, conn),
+                await self._kept_dictionary(BOT_DICTIONARY, conn),
                 await _load_user_voice(conn, guild_id, user_id),
             )
 
