@@ -60,34 +60,30 @@ def test_auto_is_float16_on_a_gpu_bfloat16_on_a_cpu_that_computes_it_and_a_choic
     assert resolve_precision("float32", "cuda") == "float32"
 
 
-@pytest.mark.parametrize(("dtype", "bounded"), [("bfloat16", True), ("float32", False)])
-def test_a_worker_computing_in_bfloat16_bounds_its_kernel_caches(
-    tmp_path: Path, dtype: str, bounded: bool
-) -> None:
+_KERNEL_CACHES = ("LRU_CACHE_CAPACITY", "ONEDNN_PRIMITIVE_CACHE_CAPACITY")
+
+
+def _kernel_cache_sizes(tmp_path: Path, dtype: str, host: dict[str, str]) -> list[str]:
+    """The two cache sizes a worker's environment holds after ``configure_torch`` for ``dtype``,
+    the host having set ``host``; in a child process, as a worker is one."""
     probe = (
         "import os, sys; from pathlib import Path; from voicebot.engine.runtime import configure_torch; "
         f"configure_torch(1, Path(sys.argv[1]), {dtype!r}); "
         "print(os.environ.get('LRU_CACHE_CAPACITY'), os.environ.get('ONEDNN_PRIMITIVE_CACHE_CAPACITY'))"
     )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("LRU_CACHE_CAPACITY", "ONEDNN_PRIMITIVE_CACHE_CAPACITY")
-    }
-    out = subprocess.run(
+    env = {k: v for k, v in os.environ.items() if k not in _KERNEL_CACHES} | host
+    return subprocess.run(
         [sys.executable, "-c", probe, str(tmp_path)], env=env, capture_output=True, text=True, check=True
     ).stdout.split()
-    expected = str(BFLOAT16_KERNEL_CACHE) if bounded else "None"
-    assert out == [expected, expected]
-    # A size the host chose is kept.
-    kept = subprocess.run(
-        [sys.executable, "-c", probe, str(tmp_path)],
-        env={**env, "LRU_CACHE_CAPACITY": "512"},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert kept[0] == "512"
+
+
+def test_a_bfloat16_worker_sizes_its_kernel_caches_unless_the_host_did(tmp_path: Path) -> None:
+    assert _kernel_cache_sizes(tmp_path, "bfloat16", {}) == [str(BFLOAT16_KERNEL_CACHE)] * 2
+    assert _kernel_cache_sizes(tmp_path, "bfloat16", dict.fromkeys(_KERNEL_CACHES, "512")) == ["512"] * 2
+
+
+def test_a_float32_worker_leaves_the_kernel_caches_alone(tmp_path: Path) -> None:
+    assert _kernel_cache_sizes(tmp_path, "float32", {}) == ["None", "None"]
 
 
 def test_the_default_voice_in_bfloat16_says_the_same_as_in_float32() -> None:

@@ -28,7 +28,7 @@ from voicebot.bench.quality import Dnsmos, dnsmos, dnsmos_available, mel_cepstra
 from voicebot.bench.report import SentenceRow, Summary, spectrogram_png, write_report
 from voicebot.cli.common import init
 from voicebot.cli.speak import select_voice
-from voicebot.engine.runtime import inference, resolve_precision
+from voicebot.engine.runtime import bound_kernel_caches, inference, resolve_precision
 from voicebot.errors import VoicebotError
 from voicebot.training.errors import DataError
 from voicebot.training.manifest import Utterance, read_manifest
@@ -141,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         speaker = args.speaker if args.speaker in neural.speakers else None
         device = str(neural.device) if isinstance(neural, NeuralVoice) else "cpu"
         dtype = resolve_precision(args.precision or settings.precision, device)
+        bound_kernel_caches(dtype)  # as a worker does: its speed is what the bot gets
         reference = args.out / "reference"
         reference.mkdir(parents=True, exist_ok=True)
         for u in utterances:

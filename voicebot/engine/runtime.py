@@ -15,6 +15,7 @@ from voicebot.config import Precision
 __all__ = [
     "BFLOAT16_KERNEL_CACHE",
     "SYNTHESIS_SEED",
+    "bound_kernel_caches",
     "configure_torch",
     "cpu_has_native_bfloat16",
     "inference",
@@ -38,21 +39,30 @@ every length: 160 sentences of varied length grew a process by 603 MiB with the 
 than 128 entries: with 64 or 128 its first chunk came later than in float32 (24-26 ms against 21)."""
 
 
+def bound_kernel_caches(dtype: str) -> None:
+    """For ``dtype`` bfloat16, size ideep's and oneDNN's kernel caches to
+    :data:`BFLOAT16_KERNEL_CACHE` unless the environment already sizes them.
+
+    The caches read their size when first used: call this before the process computes anything.
+    """
+    if dtype == "bfloat16":
+        os.environ.setdefault("LRU_CACHE_CAPACITY", str(BFLOAT16_KERNEL_CACHE))  # ideep's
+        os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(BFLOAT16_KERNEL_CACHE))
+
+
 def configure_torch(threads: int, compile_cache_dir: Path, dtype: str = "float32") -> None:
     """Point inductor's caches into ``compile_cache_dir``, set the thread counts, flush
     subnormal floats to zero and, for ``dtype`` bfloat16, bound the kernel caches.
 
     The FX graph and inductor caches survive restarts, so a restarted worker compiles from
-    cache instead of from scratch. The kernel caches read their size when first used, so this
-    runs before anything is computed.
+    cache instead of from scratch. Runs before anything is computed (see
+    :func:`bound_kernel_caches`).
     """
     compile_cache_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(compile_cache_dir))
     os.environ.setdefault("TORCHINDUCTOR_FX_GRAPH_CACHE", "1")
     os.environ.setdefault("TORCHINDUCTOR_AUTOGRAD_CACHE", "1")
-    if dtype == "bfloat16":
-        os.environ.setdefault("LRU_CACHE_CAPACITY", str(BFLOAT16_KERNEL_CACHE))  # ideep's
-        os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(BFLOAT16_KERNEL_CACHE))
+    bound_kernel_caches(dtype)
     import torch
 
     torch.set_num_threads(max(1, threads))

@@ -74,9 +74,8 @@ def load_voice(spec: VoiceSpec, device: str = "cpu", compile: bool = False) -> V
 
 def worker_main(conn: Connection, config: WorkerConfig) -> None:
     """Entry point of a worker process (started with the ``forkserver`` or ``spawn`` method)."""
-    configure_torch(
-        config.torch_threads, config.compile_cache_dir, resolve_precision(config.precision, config.device)
-    )
+    dtype = resolve_precision(config.precision, config.device)
+    configure_torch(config.torch_threads, config.compile_cache_dir, dtype)
     # Below the bot process, which must win the CPU whenever it has something to do: its
     # gateway, the Opus encoding and the 20 ms packet clock of every voice channel. Measured
     # with `voicebot bench e2e --servers 16` (2 cores, two runs each): first packet p95
@@ -84,7 +83,7 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
     # another day's load, 279 and 285 ms at nice 5, 262 and 276 at nice 10, 263 and 257 at 19.
     os.nice(WORKER_NICENESS)
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the engine went away: exit
-        _Worker(conn, config).serve()
+        _Worker(conn, config, dtype).serve()
 
 
 @dataclass
@@ -98,7 +97,7 @@ class _Active:
 
 
 class _Worker:
-    def __init__(self, conn: Connection, config: WorkerConfig) -> None:
+    def __init__(self, conn: Connection, config: WorkerConfig, dtype: str) -> None:
         self._conn = conn
         self._config = config
         self._send_lock = threading.Lock()
@@ -108,7 +107,7 @@ class _Worker:
         self._cancelled: set[int] = set()
         self._progress_at: float | None = None
         self._voices: dict[tuple[str, str], Voice] = {}
-        self._dtype = resolve_precision(config.precision, config.device)
+        self._dtype = dtype
         if self._dtype == "bfloat16" and config.device == "cpu" and not cpu_has_native_bfloat16():
             _log.warning(
                 "VOICEBOT_PRECISION=bfloat16, but this CPU has no bfloat16 instructions (AVX512-BF16 "
