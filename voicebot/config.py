@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     precision: Precision = "auto"
     default_voice: str = "default"
     engine_queue: int = Field(default=64, ge=1, le=10_000)
-    engine_utilization: float = Field(default=0.25, ge=0.0, le=1.0)
+    engine_utilization: float = Field(default=0.35, ge=0.0, le=1.0)
     synthesis_timeout: float = Field(default=30.0, gt=0)
     phrase_cache_mb: int = Field(default=32, ge=0, le=4096)
     engine: Literal["local", "ray"] = "local"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from voicebot.bench.e2e import stalls
 from voicebot.cli import main
 from voicebot.config import get_settings
 
@@ -43,9 +44,25 @@ def test_bench_e2e_times_the_first_voice_packet_in_every_server(
     finally:
         get_settings.cache_clear()
     out = capsys.readouterr().out
-    _, p50, _, _, heard, refused = next(
+    _, p50, _, _, heard, refused, stalled, gaps = next(
         line.split() for line in out.splitlines() if line.split()[:1] == ["2"]
     )
     # each server's message is heard, or refused at once (the admission may turn one away)
     assert int(heard) >= 1 and int(heard) + int(refused) == 2, out
+    assert int(stalled) == 0 and gaps == "0.00s", out
     assert 0 < float(p50.removesuffix("ms")) < 10_000
+
+
+def test_bench_e2e_counts_the_silence_inside_an_utterance_as_a_stall() -> None:
+    from discord.opus import OPUS_SILENCE
+
+    from tests.fake_discord.voice import RtpPacket
+
+    audio = b"\xfc\x01\x02"
+    sent = [  # (guild, payload) in arrival order; each player ends with five silence frames
+        (1, audio), (2, audio), (1, OPUS_SILENCE), (1, OPUS_SILENCE), (2, audio), (1, audio),
+        *[(2, OPUS_SILENCE)] * 5, (1, audio), *[(1, OPUS_SILENCE)] * 5,
+    ]  # fmt: skip
+    packets = [RtpPacket(0.02 * i, i, opus, guild) for i, (guild, opus) in enumerate(sent)]
+    found = stalls(packets)
+    assert found.utterances == 1 and found.seconds == pytest.approx(0.04)

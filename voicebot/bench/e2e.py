@@ -6,7 +6,10 @@ folder, phrase cache off) against the test suite's fake Discord on loopback, so 
 needs a source checkout. Each server has a member in voice; after a warm-up ``/say`` that
 brings the bot into every channel, each round sends ``/say`` in every server at the same
 moment and waits until every utterance has ended. A server that hears nothing within 10 s
-counts as refused (the bot's busy reply). Every ``/say`` says another sentence of the same
+counts as refused (the bot's busy reply). A heard utterance *stalled* when the bot sent Opus
+silence between two of its audio packets: its player ran out of audio for longer than it waits
+for a late chunk, so the listener heard a gap (the silence a player sends after the end does not
+count). Every ``/say`` says another sentence of the same
 shape as :data:`~voicebot.bench.engine.MESSAGE`, as members do: a repeated one would be read
 from caches (the bot's and the workers' phoneme caches) and hide their cost.
 """
@@ -20,8 +23,11 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from discord.opus import OPUS_SILENCE
 
 from voicebot.bench import percentile
 from voicebot.bench.engine import MESSAGE
@@ -30,8 +36,9 @@ from voicebot.config import Settings
 
 if TYPE_CHECKING:
     from tests.fake_discord.server import FakeDiscord
+    from tests.fake_discord.voice import RtpPacket
 
-__all__ = ["message", "run"]
+__all__ = ["Stalls", "message", "run", "stalls"]
 
 _ROOT = Path(__file__).resolve().parents[2]
 _HEARD_WITHIN_S = 10.0
@@ -48,6 +55,32 @@ def message(index: int) -> str:
     """The ``index``-th message: 192 distinct ones of :data:`MESSAGE`'s shape, then again."""
     when, where = divmod(index % (len(_WHEN) * len(_WHERE)), len(_WHERE))
     return f"{_WHEN[when]}はいい天気なので、みんなで{_WHERE[where]}に行く"
+
+
+@dataclass
+class Stalls:
+    """Gaps heard in utterances: how many utterances had one, and their total length (seconds)."""
+
+    utterances: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: Stalls) -> None:
+        """Count ``other``'s utterances and seconds too."""
+        self.utterances += other.utterances
+        self.seconds += other.seconds
+
+
+def stalls(packets: list[RtpPacket]) -> Stalls:
+    """The gaps in ``packets``, one utterance per guild: each Opus silence frame (20 ms) that
+    an audio packet of its guild follows."""
+    silent: dict[int, int] = {}  # guild -> silence frames since its last audio packet
+    gaps: dict[int, int] = {}  # guild -> silence frames inside its utterance
+    for packet in packets:
+        if packet.opus == OPUS_SILENCE:
+            silent[packet.guild_id] = silent.get(packet.guild_id, 0) + 1
+        elif silent.get(packet.guild_id):
+            gaps[packet.guild_id] = gaps.get(packet.guild_id, 0) + silent.pop(packet.guild_id)
+    return Stalls(len(gaps), 0.02 * sum(gaps.values()))
 
 
 async def _first_packets(fake: FakeDiscord, start: int, since: float) -> dict[int, float]:
@@ -73,7 +106,9 @@ async def _first_packets(fake: FakeDiscord, start: int, since: float) -> dict[in
             return first
 
 
-async def _level(settings: Settings, servers: int, rounds: int, folder: Path) -> tuple[list[float], int]:
+async def _level(
+    settings: Settings, servers: int, rounds: int, folder: Path
+) -> tuple[list[float], int, Stalls]:
     from tests.fake_discord.bot import STARTUP_TIMEOUT, BotDidNotStart, start_bot
     from tests.fake_discord.server import FakeDiscord
     from tests.fake_discord.tls import self_signed
@@ -102,6 +137,7 @@ async def _level(settings: Settings, servers: int, rounds: int, folder: Path) ->
         raise SystemExit(str(exc)) from None
     latencies: list[float] = []
     refused = 0
+    stalled = Stalls()
     said = 0
     try:
         for round_ in range(rounds + 1):  # round 0 joins the channels and warms the workers up
@@ -116,10 +152,11 @@ async def _level(settings: Settings, servers: int, rounds: int, folder: Path) ->
                 continue
             latencies += [first[gid] - sent[gid] for gid in sent if gid in first]
             refused += len(sent) - len(first)
+            stalled.add(stalls(fake.voice.packets[start:]))
     finally:
         await bot.stop()
         await fake.close()
-    return latencies, refused
+    return latencies, refused, stalled
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,13 +174,17 @@ def run(args: argparse.Namespace) -> int:
         f"e2e bench: voice {settings.default_voice!r}, {settings.workers} worker(s), compile "
         f"{'on' if settings.compile else 'off'}, {args.rounds} rounds, messages like {MESSAGE!r}"
     )
-    print(f"{'servers':>8} {'first packet p50':>17} {'p95':>7} {'max':>7} {'heard':>6} {'refused':>8}")
+    print(
+        f"{'servers':>8} {'first packet p50':>17} {'p95':>7} {'max':>7} {'heard':>6} {'refused':>8} "
+        f"{'stalled':>8} {'gaps':>6}"
+    )
     for servers in levels:
         with tempfile.TemporaryDirectory(prefix="voicebot-bench-e2e-") as tmp:
-            latencies, refused = asyncio.run(_level(settings, servers, args.rounds, Path(tmp)))
+            latencies, refused, stalled = asyncio.run(_level(settings, servers, args.rounds, Path(tmp)))
         ms = [value * 1000 for value in latencies] or [float("nan")]
         print(
             f"{servers:>8} {statistics.median(ms):>15.0f}ms {percentile(ms, 0.95):>5.0f}ms "
-            f"{max(ms):>5.0f}ms {len(latencies):>6} {refused:>8}"
+            f"{max(ms):>5.0f}ms {len(latencies):>6} {refused:>8} "
+            f"{stalled.utterances:>8} {stalled.seconds:>5.2f}s"
         )
     return 0
