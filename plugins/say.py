@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import discord
@@ -16,8 +17,14 @@ from voicebot.bot.interactions import (
     voice_autocomplete,
     voice_info,
 )
+from voicebot.errors import VoicebotError
 
-__all__ = ["setup"]
+__all__ = ["ACKNOWLEDGE_WITHIN_S", "setup"]
+
+ACKNOWLEDGE_WITHIN_S = 1.0
+"""Seconds a ``/say`` waits for its first audio before it defers the interaction (Discord wants
+an answer within 3 s). Answering takes the bot two HTTP requests; sent at once, a burst of
+sixteen servers' answers took the CPU from the workers computing their first audio."""
 
 
 def setup(ctx: PluginContext) -> None:
@@ -39,20 +46,42 @@ def setup(ctx: PluginContext) -> None:
         member = member_of(interaction)
         if voice is not None:
             voice_info(services.engine, voice)
-        # Synthesis starts while the deferral travels to Discord and back: first audio does not
-        # wait for that round trip. A refusal is answered once the deferral has landed.
-        deferral = asyncio.ensure_future(interaction.response.defer(ephemeral=True, thinking=True))
+        # Synthesis starts before Discord hears of the command; the deferral waits for the
+        # first audio (see ACKNOWLEDGE_WITHIN_S) unless the message waits behind others. A
+        # refusal is answered once the deferral has landed.
+        playing = asyncio.Event()
+        deferral = asyncio.ensure_future(_defer(interaction, playing))
+        notify = speech_error_notifier(interaction)
+
+        async def on_error(error: VoicebotError) -> None:
+            playing.set()
+            await deferral
+            await notify(error)
+
         try:
-            await services.speak(
+            session = await services.speak(
                 member,
                 text,
                 announce=interaction.channel,  # type: ignore[arg-type]
                 voice=voice,
                 speed=speed,
-                on_error=speech_error_notifier(interaction),
+                on_error=on_error,
+                on_playing=playing.set,
             )
+            if session.speaking or session.pending > 1:  # it waits its turn: answer now
+                playing.set()
+        except BaseException:
+            playing.set()
+            raise
         finally:
             await deferral
         await respond(interaction, "queued")
 
     ctx.add_command(say)
+
+
+async def _defer(interaction: discord.Interaction[Any], playing: asyncio.Event) -> None:
+    """Defer ``interaction`` once ``playing`` is set, or after :data:`ACKNOWLEDGE_WITHIN_S`."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(playing.wait(), ACKNOWLEDGE_WITHIN_S)
+    await interaction.response.defer(ephemeral=True, thinking=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import discord
 import numpy as np
@@ -62,6 +63,36 @@ async def test_say_joins_the_callers_channel_and_speaks(
     assert session is not None and session.voice.channel is channel
     played = await _played(services, member.guild, 1)
     assert len(played[0]) > 10
+
+
+async def test_say_is_answered_once_its_audio_plays_or_at_once_behind_another(
+    registry: PluginRegistry, services: BotServices
+) -> None:
+    # The answer waits for the first audio (while the workers compute it, a burst of answers
+    # would take the CPU from them), unless the message waits its turn behind another one.
+    member, channel = _member_in_voice()
+    plays_when_deferred: list[int] = []
+
+    def watch(interaction: FakeInteraction) -> FakeInteraction:
+        defer = interaction.response.defer
+
+        async def deferred(**options: Any) -> None:
+            session = services.sessions.get(member.guild.id)
+            plays_when_deferred.append(0 if session is None else len(session.voice.played))  # type: ignore[attr-defined]
+            await defer(**options)
+
+        interaction.response.defer = deferred  # type: ignore[method-assign]
+        return interaction
+
+    first = watch(FakeInteraction(member))
+    await invoke(registry, "say", first, text="これは少し長めの文章で、順番を待たせるためのものです。")
+    assert plays_when_deferred == [1] and first.replies[-1].content == "読み上げます。"
+    other = FakeMember(member.guild, "other")
+    other.join(channel)
+    second = watch(FakeInteraction(other))
+    await invoke(registry, "say", second, text="こんにちは")
+    assert plays_when_deferred == [1, 1] and second.replies[-1].content == "読み上げます。"
+    assert len((await _played(services, member.guild, 2))[1]) > 10  # and it is said in turn
 
 
 async def test_say_refuses_when_the_caller_is_not_in_voice(registry: PluginRegistry) -> None:

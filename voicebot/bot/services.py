@@ -153,6 +153,7 @@ class BotServices:
         speed: float | None = None,
         name: str | None = None,
         on_error: Callable[[VoicebotError], Awaitable[None]] | None = None,
+        on_playing: Callable[[], object] | None = None,
     ) -> VoiceSession:
         """Queue ``raw`` to be said by ``member``'s voice in their guild, joining their channel if needed.
 
@@ -164,6 +165,7 @@ class BotServices:
             voice, speaker, speed: override the user's voice for this one utterance.
             name: said before the text (the reader's author name), only when the text is readable.
             on_error: told when synthesis fails later.
+            on_playing: called once its first audio goes to the player.
 
         Raises:
             Refusal: rate limited, too long, empty, the member is not in voice, or the queue is full.
@@ -180,8 +182,7 @@ class BotServices:
         utterance = await self.prepare(
             guild, member.id, raw, voice=voice, speaker=speaker, speed=speed, name=name
         )
-        if on_error is not None:
-            utterance = dataclasses.replace(utterance, on_error=on_error)
+        utterance = dataclasses.replace(utterance, on_error=on_error, on_playing=on_playing)
         if session is None:
             assert member.voice is not None and member.voice.channel is not None
             session = await self.sessions.join(member.voice.channel, announce)

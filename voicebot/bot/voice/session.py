@@ -35,7 +35,8 @@ _TARGET_LUFS = -20.0  # every voice and user alike, then each user's volume on t
 class Utterance:
     """One thing to say: text already normalized and with the guild dictionary applied.
 
-    ``on_error`` is awaited with the error when synthesis fails, to tell the requester.
+    ``on_error`` is awaited with the error when synthesis fails, to tell the requester;
+    ``on_playing`` is called once its first audio goes to the player.
     """
 
     text: str
@@ -47,6 +48,7 @@ class Utterance:
     volume: float = 1.0
     user_id: int | None = None
     on_error: Callable[[VoicebotError], Awaitable[None]] | None = None
+    on_playing: Callable[[], object] | None = None
 
 
 class VoicePlayer(Protocol):
@@ -264,12 +266,10 @@ class VoiceSession:
                 async for chunk in stream:
                     source.put(chunk.samples, chunk.sample_rate)
                     if not playing:
-                        await self._play(source, after)
-                        playing = True
+                        playing = await self._play(source, after, utterance)
             source.end()
             if not playing:
-                await self._play(source, after)
-                playing = True
+                playing = await self._play(source, after, utterance)
             await finished.wait()
         except asyncio.CancelledError:
             source.stop()
@@ -308,7 +308,15 @@ class VoiceSession:
             guild_id=self.guild_id,
         )
 
-    async def _play(self, source: SpeechSource, after: Callable[[Exception | None], Any]) -> None:
-        """Start ``source``; during a voice reconnect, once it is over (speech is not lost to it)."""
+    async def _play(
+        self, source: SpeechSource, after: Callable[[Exception | None], Any], utterance: Utterance
+    ) -> bool:
+        """Start ``source``; during a voice reconnect, once it is over (speech is not lost to it).
+
+        Returns: True (it is playing).
+        """
         await self.voice.wait_recovered()
         self.voice.play(source, after=after)
+        if utterance.on_playing is not None:
+            utterance.on_playing()
+        return True
