@@ -266,10 +266,12 @@ class VoiceSession:
                 async for chunk in stream:
                     source.put(chunk.samples, chunk.sample_rate)
                     if not playing:
-                        playing = await self._play(source, after, utterance)
+                        await self._play(source, after, utterance)
+                        playing = True
             source.end()
             if not playing:
-                playing = await self._play(source, after, utterance)
+                await self._play(source, after, utterance)
+                playing = True
             await finished.wait()
         except asyncio.CancelledError:
             source.stop()
@@ -310,13 +312,10 @@ class VoiceSession:
 
     async def _play(
         self, source: SpeechSource, after: Callable[[Exception | None], Any], utterance: Utterance
-    ) -> bool:
-        """Start ``source``; during a voice reconnect, once it is over (speech is not lost to it).
-
-        Returns: True (it is playing).
-        """
+    ) -> None:
+        """Start ``source`` of ``utterance``; during a voice reconnect, once it is over (speech is
+        not lost to it)."""
         await self.voice.wait_recovered()
         self.voice.play(source, after=after)
         if utterance.on_playing is not None:
             utterance.on_playing()
-        return True
