@@ -9,9 +9,9 @@ moment and waits until every utterance has ended. A server that hears nothing wi
 counts as refused (the bot's busy reply). A heard utterance *stalled* when the bot sent Opus
 silence between two of its audio packets: its player ran out of audio for longer than it waits
 for a late chunk, so the listener heard a gap (the silence a player sends after the end does not
-count). Every ``/say`` says another sentence of the same
-shape as :data:`~voicebot.bench.engine.MESSAGE`, as members do: a repeated one would be read
-from caches (the bot's and the workers' phoneme caches) and hide their cost.
+count). Every ``/say`` says another sentence of the same shape as
+:data:`~voicebot.bench.engine.MESSAGE`, as members do: a repeated one would be read from caches
+(the bot's and the workers' phoneme caches) and hide their cost.
 """
 
 from __future__ import annotations

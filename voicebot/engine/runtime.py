@@ -50,7 +50,7 @@ def bound_kernel_caches(dtype: str) -> None:
         os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(BFLOAT16_KERNEL_CACHE))
 
 
-def configure_torch(threads: int, compile_cache_dir: Path, dtype: str = "float32") -> None:
+def configure_torch(threads: int, compile_cache_dir: Path, dtype: str) -> None:
     """Point inductor's caches into ``compile_cache_dir``, set the thread counts, flush
     subnormal floats to zero and, for ``dtype`` bfloat16, bound the kernel caches.
 

@@ -108,7 +108,8 @@ class _Worker:
         self._progress_at: float | None = None
         self._voices: dict[tuple[str, str], Voice] = {}
         self._dtype = dtype
-        if self._dtype == "bfloat16" and config.device == "cpu" and not cpu_has_native_bfloat16():
+        # Only a chosen bfloat16 can be emulated: auto picks it where the CPU has the instructions.
+        if config.precision == "bfloat16" and config.device == "cpu" and not cpu_has_native_bfloat16():
             _log.warning(
                 "VOICEBOT_PRECISION=bfloat16, but this CPU has no bfloat16 instructions (AVX512-BF16 "
                 "or AMX): speech is computed in emulated bfloat16, slower than float32; set "
